@@ -1,0 +1,56 @@
+"""rubricdsl: rubrics as a language for grading language-model output.
+
+The language core (load, lint, format, compile, aggregate) imports no provider SDK; the grader and the
+reward functions are loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .api import load, load_rubric, loads
+from .diagnostics import Diagnostic, RubricError, Severity, Span
+from .ir import ItemIR, RubricIR
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Diagnostic",
+    "ItemIR",
+    "RubricError",
+    "RubricIR",
+    "Severity",
+    "Span",
+    "__version__",
+    "aggregate",
+    "aggregate_many",
+    "lint",
+    "load",
+    "load_rubric",
+    "loads",
+]
+
+
+def lint(*paths: str, root: str | None = None) -> list[Diagnostic]:
+    """Lint files or directories; returns every diagnostic (errors and warnings)."""
+    from .lint import lint_paths
+
+    return lint_paths(paths, root=root)[0]
+
+
+_LAZY = {
+    "aggregate": ("rubricdsl.scoring", "aggregate"),
+    "aggregate_many": ("rubricdsl.scoring", "aggregate_many"),
+    "GradeResult": ("rubricdsl.scoring", "GradeResult"),
+    "Verdict": ("rubricdsl.scoring", "Verdict"),
+    "Grader": ("rubricdsl.judging", "Grader"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'rubricdsl' has no attribute {name!r}")

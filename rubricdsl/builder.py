@@ -1,0 +1,258 @@
+"""Parse trees → syntax tree nodes. Methods are named after grammar rules and only build nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lark import Token, Transformer, Tree
+
+from .diagnostics import Span
+from .source import Comment
+from .syntax import (
+    DEFAULT_WEIGHTS,
+    FIELD_ORDER,
+    AllOf,
+    AnyOf,
+    Check,
+    CheckExpr,
+    Comparison,
+    Declaration,
+    Field,
+    File,
+    Import,
+    Item,
+    JsonTest,
+    Level,
+    Not,
+    RegexTest,
+    Setting,
+    Text,
+    TextTest,
+    Use,
+)
+
+_LAYOUT = frozenset({"_NL", "_INDENT", "_DEDENT"})
+
+
+@dataclass
+class CommentTable:
+    """Comments by the line of the statement they belong to: full-line comments lead the next statement."""
+
+    leading: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    trailing: dict[int, str] = field(default_factory=dict)
+    rest: tuple[str, ...] = ()
+
+    @classmethod
+    def from_tokens(cls, tokens: Iterable[Token], comments: Iterable[Comment]) -> CommentTable:
+        starts: list[int] = []
+        at_line_start = True
+        for token in tokens:
+            if token.type in _LAYOUT:
+                at_line_start = True
+            elif at_line_start:
+                starts.append(token.line or 0)
+                at_line_start = False
+        table = cls()
+        pending: dict[int, list[str]] = {}
+        rest: list[str] = []
+        for comment in comments:
+            if comment.trailing:
+                table.trailing[comment.line] = comment.text
+                continue
+            owner = next((s for s in starts if s > comment.line), None)
+            (rest if owner is None else pending.setdefault(owner, [])).append(comment.text)
+        table.leading = {line: tuple(texts) for line, texts in pending.items()}
+        table.rest = tuple(rest)
+        return table
+
+
+def _span(first: Token, last: Token | None = None, path: str | None = None) -> Span:
+    last = last or first
+    return Span(first.line or 0, first.column or 0, last.end_line or 0, last.end_column or 0, path)
+
+
+class Builder(Transformer[Token, Any]):
+    def __init__(self, path: str | None, comments: CommentTable, checks: dict[tuple[int, int], CheckExpr]):
+        super().__init__()
+        self.path, self.comments, self.checks = path, comments, checks
+
+    def build(self, tree: Tree[Token]) -> File:
+        result: File = self.transform(tree)
+        return result
+
+    def _lead(self, token: Token) -> tuple[str, ...]:
+        return self.comments.leading.get(token.line or 0, ())
+
+    def _trail(self, token: Token) -> str | None:
+        return self.comments.trailing.get(token.line or 0)
+
+    # ------------------------------------------------------------ files and declarations
+
+    def file(self, children: list[Any]) -> File:
+        imports = tuple(c for c in children if isinstance(c, Import))
+        declarations = tuple(c for c in children if isinstance(c, Declaration))
+        return File(imports, declarations, self.comments.rest, path=self.path)
+
+    def import_line(self, children: list[Token]) -> Import:
+        keyword, path = children
+        return Import(str(path.value), comments=self._lead(keyword), trailing_comment=self._trail(keyword),
+                      span=_span(keyword, path, self.path), path_span=_span(path, path=self.path))
+
+    def declaration(self, children: list[Any]) -> Declaration:
+        kind, name, *body = children
+        fields = sorted((c for c in body if isinstance(c, Field)), key=lambda f: FIELD_ORDER.index(f.key))
+        items = tuple(c for c in body if not isinstance(c, Field))
+        return Declaration(str(kind), str(name), tuple(fields), items, comments=self._lead(kind),
+                           trailing_comment=self._trail(kind), span=_span(kind, name, self.path),
+                           name_span=_span(name, path=self.path))
+
+    # ------------------------------------------------------------ fields
+
+    def field(self, children: list[Any]) -> Field:
+        key, text = children
+        value: Text | tuple[str, ...] = text
+        if str(key) == "tags":
+            value = tuple(label.strip() for label in text.value.split(","))
+        return Field(str(key), value, comments=self._lead(key), raw=text.value,
+                     span=Span(key.line, key.column, text.span.end_line, text.span.end_column, self.path))
+
+    def settings(self, children: list[Any]) -> Field:
+        key, *entries = children
+        last = entries[-1].span if entries else _span(key)
+        return Field(str(key), tuple(entries), comments=self._lead(key), trailing_comment=self._trail(key),
+                     span=Span(key.line, key.column, last.end_line, last.end_column, self.path))
+
+    def setting(self, children: list[Token]) -> Setting:
+        key, value = children
+        return Setting(str(key), str(value.value), comments=self._lead(key), trailing_comment=self._trail(key),
+                       span=_span(key, value, self.path), value_span=_span(value, path=self.path))
+
+    def use(self, children: list[Token]) -> Use:
+        keyword, name = children
+        return Use(str(name), comments=self._lead(keyword), trailing_comment=self._trail(keyword),
+                   span=_span(keyword, name, self.path), name_span=_span(name, path=self.path))
+
+    # ------------------------------------------------------------ items
+
+    def item(self, children: list[Any]) -> Item:
+        kind: Token = children[0]
+        weight = next((c for c in children if isinstance(c, Token) and c.type == "WEIGHT"), None)
+        name = next((c for c in children if isinstance(c, Token) and c.type == "NAME"), None)
+        text: Text = next(c for c in children if isinstance(c, Text))
+        parts: list[Any] = next((c for c in children if isinstance(c, list)), [])
+        checks = [p for p in parts if isinstance(p, Check)]
+        levels = sorted((p for p in parts if isinstance(p, Level)), key=lambda lv: lv.level)
+        value = None if weight is None else float(weight.value)
+        if value is not None and value == DEFAULT_WEIGHTS.get(str(kind)):
+            value = None  # a weight equal to the default means the same as no weight
+        return Item(
+            str(kind), value, None if name is None else str(name), text,
+            check=checks[0] if checks else None, levels=tuple(levels),
+            children=tuple(p for p in parts if isinstance(p, (Item, Use))), comments=self._lead(kind),
+            span=Span(kind.line, kind.column, text.span.end_line, text.span.end_column, self.path),
+            kind_span=_span(kind, path=self.path),
+            weight_span=None if weight is None else _span(weight, path=self.path),
+            name_span=None if name is None else _span(name, path=self.path), extra_checks=tuple(checks[1:]),
+        )
+
+    def item_body(self, children: list[Any]) -> list[Any]:
+        return children
+
+    def check(self, children: list[Token]) -> Check:
+        keyword, source = children
+        expr = self.checks[(source.line or 0, source.column or 0)]
+        return Check(expr, str(source.value), comments=self._lead(keyword), trailing_comment=self._trail(keyword),
+                     span=_span(keyword, source, self.path))
+
+    def level(self, children: list[Any]) -> Level:
+        level, text = children
+        return Level(int(level.value), text, comments=self._lead(level),
+                     span=Span(level.line, level.column, text.span.end_line, text.span.end_column, self.path))
+
+    def text(self, children: list[Token]) -> Text:
+        (token,) = children
+        return Text(str(token.value), block=token.type == "BLOCK_TEXT", span=_span(token, path=self.path))
+
+    # ------------------------------------------------------------ check expressions
+
+    def check_expression(self, tree: Tree[Token], line: int, column: int) -> CheckExpr:
+        return _CheckBuilder(self.path, line, column).transform(tree)  # type: ignore[no-any-return]
+
+
+class _CheckBuilder(Transformer[Token, Any]):
+    """Check parse trees → CheckExpr nodes, with spans moved to where the check sits in the file."""
+
+    def __init__(self, path: str | None, line: int, column: int):
+        super().__init__()
+        self.path, self.line, self.offset = path, line, column - 1
+
+    def _span_of(self, start: int, end: int) -> Span:
+        return Span(self.line, start + self.offset, self.line, end + self.offset, self.path)
+
+    def __default__(self, data: str, children: list[Any], meta: Any) -> Any:
+        raise AssertionError(f"no builder for rule {data}")  # a grammar rule without a builder is a bug
+
+    def _meta_span(self, tree_children: list[Any]) -> Span:
+        spans = [c.span if hasattr(c, "span") else self._span_of(c.column, c.end_column) for c in tree_children]
+        return Span(self.line, spans[0].column, self.line, spans[-1].end_column, self.path)
+
+    def check_expr(self, children: list[Any]) -> CheckExpr:
+        return children[0]  # type: ignore[no-any-return]
+
+    def any_of(self, children: list[CheckExpr]) -> AnyOf:
+        flat = tuple(op for c in children for op in (c.operands if isinstance(c, AnyOf) else (c,)))
+        return AnyOf(flat, span=self._meta_span(children))
+
+    def all_of(self, children: list[CheckExpr]) -> AllOf:
+        flat = tuple(op for c in children for op in (c.operands if isinstance(c, AllOf) else (c,)))
+        return AllOf(flat, span=self._meta_span(children))
+
+    def negation(self, children: list[CheckExpr]) -> Not:
+        (operand,) = children
+        return Not(operand, span=Span(self.line, operand.span.column - 4, self.line, operand.span.end_column, self.path))
+
+    def comparison(self, children: list[Token]) -> Comparison:
+        measure, op, value = children
+        return Comparison(str(measure), str(op), int(value), span=self._meta_span(children))
+
+    def text_test(self, children: list[Token]) -> TextTest:
+        op, string = children[0], children[1]
+        return TextTest(str(op), unescape_string(str(string)), ignorecase=len(children) == 3,
+                        span=self._meta_span(children))
+
+    def regex_test(self, children: list[Token]) -> RegexTest:
+        (regex,) = children
+        body, _, flags = str(regex)[1:].rpartition("/")
+        return RegexTest(unescape_regex(body), flags, span=self._span_of(regex.column - 8, regex.end_column),
+                         pattern_span=self._span_of(regex.column, regex.end_column))
+
+    def json_test(self, children: list[Any], ) -> JsonTest:
+        return JsonTest()
+
+
+def unescape_string(literal: str) -> str:
+    """`"a\\"b"` → `a"b`: only `\\"` and `\\\\` are escapes; any other backslash is itself."""
+    body, out, i = literal[1:-1], [], 0
+    while i < len(body):
+        if body[i] == "\\" and i + 1 < len(body) and body[i + 1] in '"\\':
+            out.append(body[i + 1])
+            i += 2
+            continue
+        out.append(body[i])
+        i += 1
+    return "".join(out)
+
+
+def unescape_regex(body: str) -> str:
+    """`\\/` → `/`; every other escape is RE2's and stays as written."""
+    out, i = [], 0
+    while i < len(body):
+        if body[i] == "\\" and i + 1 < len(body):
+            out.append("/" if body[i + 1] == "/" else body[i : i + 2])
+            i += 2
+            continue
+        out.append(body[i])
+        i += 1
+    return "".join(out)
