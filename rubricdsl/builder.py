@@ -17,6 +17,7 @@ from .syntax import (
     AnyOf,
     Check,
     CheckExpr,
+    Comments,
     Comparison,
     Declaration,
     Field,
@@ -40,30 +41,43 @@ _LAYOUT = frozenset({"_NL", "_INDENT", "_DEDENT"})
 class CommentTable:
     """Comments by the line of the statement they belong to: full-line comments lead the next statement."""
 
-    leading: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    leading: dict[int, Comments] = field(default_factory=dict)
     trailing: dict[int, str] = field(default_factory=dict)
     rest: tuple[str, ...] = ()
 
     @classmethod
     def from_tokens(cls, tokens: Iterable[Token], comments: Iterable[Comment]) -> CommentTable:
+        """Full-line comments lead the next statement; a blank line before a comment, or between the last
+        comment and its statement, is kept as an empty entry so the formatter can keep it."""
+        comments = list(comments)
         starts: list[int] = []
+        occupied: set[int] = {c.line for c in comments}
         at_line_start = True
         for token in tokens:
             if token.type in _LAYOUT:
                 at_line_start = True
-            elif at_line_start:
+                continue
+            occupied.update(range(token.line or 0, (token.end_line or token.line or 0) + 1))
+            if at_line_start:
                 starts.append(token.line or 0)
                 at_line_start = False
         table = cls()
         pending: dict[int, list[str]] = {}
         rest: list[str] = []
+        first_content = min(occupied, default=0)
         for comment in comments:
             if comment.trailing:
                 table.trailing[comment.line] = comment.text
                 continue
             owner = next((s for s in starts if s > comment.line), None)
-            (rest if owner is None else pending.setdefault(owner, [])).append(comment.text)
-        table.leading = {line: tuple(texts) for line, texts in pending.items()}
+            group = rest if owner is None else pending.setdefault(owner, [])
+            if comment.line - 1 > first_content and comment.line - 1 not in occupied and owner is not None:
+                group.append("")
+            group.append(comment.text)
+        for owner, texts in pending.items():
+            if owner - 1 not in occupied:
+                texts.append("")
+        table.leading = {line: Comments(texts) for line, texts in pending.items()}
         table.rest = tuple(rest)
         return table
 
@@ -82,8 +96,8 @@ class Builder(Transformer[Token, Any]):
         result: File = self.transform(tree)
         return result
 
-    def _lead(self, token: Token) -> tuple[str, ...]:
-        return self.comments.leading.get(token.line or 0, ())
+    def _lead(self, token: Token) -> Comments:
+        return self.comments.leading.get(token.line or 0, Comments())
 
     def _trail(self, token: Token) -> str | None:
         return self.comments.trailing.get(token.line or 0)

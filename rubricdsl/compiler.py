@@ -17,7 +17,7 @@ def compile_resolved(resolved: Resolved) -> RubricIR:
     """Raise RubricError with every problem found; otherwise return the hashed IR."""
     problems = list(resolved.problems)
     declaration = resolved.declaration
-    if not resolved.items:
+    if not resolved.items and not resolved.problems:  # an unknown `use` already explains it
         problems.append(error("E217", declaration.name_span, f"rubric `{declaration.name}` has no items",
                               "add at least one item, e.g. `essential NAME: ...`"))
     count = _count(resolved.items)

@@ -7,10 +7,12 @@ statement they were written above (or after, for trailing comments). `parse(form
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .checks import render
 from .parser import parse
 from .source import BLOCK_QUOTE
-from .syntax import Check, Declaration, Field, File, Import, Item, Level, Setting, Text, Use
+from .syntax import Declaration, Field, File, Import, Item, Setting, Text, Use
 
 INDENT = "    "
 
@@ -23,86 +25,96 @@ def format_text(text: str, path: str | None = None) -> str:
 def format_file(file: File) -> str:
     chunks: list[list[str]] = []
     if file.imports:
-        chunks.append([line for node in file.imports for line in _import(node)])
-    chunks.extend(_declaration(d) for d in file.declarations)
+        chunks.append(_lines(lambda out: [_import(out, node) for node in file.imports]))
+    chunks.extend(_lines(lambda out, d=d: _declaration(out, d)) for d in file.declarations)  # type: ignore[misc]
     if file.trailing_comments:
-        chunks.append(list(file.trailing_comments))
+        chunks.append(_lines(lambda out: _comments(out, file.trailing_comments, "")))
     return "\n\n".join("\n".join(chunk) for chunk in chunks) + ("\n" if chunks else "")
 
 
-def _with_comments(comments: tuple[str, ...], indent: str, line: str, trailing: str | None = None) -> list[str]:
-    suffix = f"  {trailing}" if trailing else ""
-    return [f"{indent}{c}" for c in comments] + [f"{indent}{line}{suffix}"]
+def _lines(write: Callable[[list[str]], object]) -> list[str]:
+    out: list[str] = []
+    write(out)
+    while out and out[-1] == "":
+        out.pop()
+    return out
 
 
-def _import(node: Import) -> list[str]:
-    return _with_comments(node.comments, "", f'import "{node.path}"', node.trailing_comment)
+def _comments(out: list[str], comments: tuple[str, ...], indent: str) -> None:
+    """Comment lines; an empty entry is a blank line the author left, kept once and never at the top."""
+    for comment in comments:
+        if comment:
+            out.append(f"{indent}{comment}")
+        elif out and out[-1] != "":
+            out.append("")
 
 
-def _declaration(node: Declaration) -> list[str]:
-    lines = _with_comments(node.comments, "", f"{node.kind} {node.name}:", node.trailing_comment)
-    fields = [line for field in node.fields for line in _field(field, INDENT)]
-    body = [line for child in node.body for line in _body(child, INDENT)]
-    lines.extend(fields)
-    if fields and body:
-        lines.append("")
-    lines.extend(body)
-    return lines
+def _statement(out: list[str], comments: tuple[str, ...], indent: str, line: str, trailing: str | None = None) -> None:
+    _comments(out, comments, indent)
+    out.append(f"{indent}{line}" + (f"  {trailing}" if trailing else ""))
 
 
-def _field(field: Field, indent: str) -> list[str]:
+def _import(out: list[str], node: Import) -> None:
+    _statement(out, node.comments, "", f'import "{node.path}"', node.trailing_comment)
+
+
+def _declaration(out: list[str], node: Declaration) -> None:
+    _statement(out, node.comments, "", f"{node.kind} {node.name}:", node.trailing_comment)
+    for field in node.fields:
+        _field(out, field, INDENT)
+    if node.fields and node.body:
+        out.append("")
+    for child in node.body:
+        _body(out, child, INDENT)
+
+
+def _field(out: list[str], field: Field, indent: str) -> None:
     if isinstance(field.value, Text):
-        return _texted(field.comments, indent, f"{field.key}:", field.value)
+        _texted(out, field.comments, indent, f"{field.key}:", field.value)
+        return
     if field.key == "tags":
         labels = ", ".join(str(label) for label in field.value)
-        return _with_comments(field.comments, indent, f"tags: {labels}")
-    lines = _with_comments(field.comments, indent, f"{field.key}:", field.trailing_comment)
+        _statement(out, field.comments, indent, f"tags: {labels}")
+        return
+    _statement(out, field.comments, indent, f"{field.key}:", field.trailing_comment)
     for entry in field.value:
         assert isinstance(entry, Setting)
-        lines.extend(_with_comments(entry.comments, indent + INDENT, f"{entry.key}: {entry.value}",
-                                    entry.trailing_comment))
-    return lines
+        _statement(out, entry.comments, indent + INDENT, f"{entry.key}: {entry.value}", entry.trailing_comment)
 
 
-def _texted(comments: tuple[str, ...], indent: str, head: str, text: Text) -> list[str]:
+def _texted(out: list[str], comments: tuple[str, ...], indent: str, head: str, text: Text) -> None:
     """`head text`, or `head \"\"\"` with the text indented one level deeper when it needs a block."""
     if not (text.block or "\n" in text.value or text.value.strip() != text.value or text.value == BLOCK_QUOTE):
-        return _with_comments(comments, indent, f"{head} {text.value}")
+        _statement(out, comments, indent, f"{head} {text.value}")
+        return
     inner = indent + INDENT
-    body = [f"{inner}{line}" if line.strip() else "" for line in text.value.split("\n")]
-    return [*_with_comments(comments, indent, f'{head} {BLOCK_QUOTE}'), *body, f"{inner}{BLOCK_QUOTE}"]
+    _statement(out, comments, indent, f"{head} {BLOCK_QUOTE}")
+    out.extend(f"{inner}{line}" if line.strip() else "" for line in text.value.split("\n"))
+    out.append(f"{inner}{BLOCK_QUOTE}")
 
 
-def _body(node: Item | Use, indent: str) -> list[str]:
+def _body(out: list[str], node: Item | Use, indent: str) -> None:
     if isinstance(node, Use):
-        return _with_comments(node.comments, indent, f"use {node.name}", node.trailing_comment)
-    return _item(node, indent)
+        _statement(out, node.comments, indent, f"use {node.name}", node.trailing_comment)
+    else:
+        _item(out, node, indent)
 
 
 def format_weight(weight: float) -> str:
     return str(int(weight)) if weight == int(weight) else repr(weight)
 
 
-def _item(item: Item, indent: str) -> list[str]:
+def _item(out: list[str], item: Item, indent: str) -> None:
     head = item.kind
     if item.weight is not None:
         head += f" {format_weight(item.weight)}"
     if item.name is not None:
         head += f" {item.name}"
-    lines = _texted(item.comments, indent, f"{head}:", item.text)
+    _texted(out, item.comments, indent, f"{head}:", item.text)
     inner = indent + INDENT
     for check in (item.check, *item.extra_checks) if item.check else ():
-        lines.extend(_check(check, inner))
+        _statement(out, check.comments, inner, f"check: {render(check.expr)}", check.trailing_comment)
     for level in item.levels:
-        lines.extend(_level(level, inner))
+        _texted(out, level.comments, inner, f"{level.level}:", level.text)
     for child in item.children:
-        lines.extend(_body(child, inner))
-    return lines
-
-
-def _check(check: Check, indent: str) -> list[str]:
-    return _with_comments(check.comments, indent, f"check: {render(check.expr)}", check.trailing_comment)
-
-
-def _level(level: Level, indent: str) -> list[str]:
-    return _texted(level.comments, indent, f"{level.level}:", level.text)
+        _body(out, child, inner)

@@ -53,7 +53,7 @@ class Workspace:
             return self.files[resolved]
         if self.root is None:
             self.root = resolved.parent
-        display = os.path.relpath(resolved) if not str(path).startswith("/") else str(path)
+        display = _display(resolved)
         try:
             text = decode(resolved.read_bytes(), display)
         except RubricError as exc:
@@ -112,6 +112,12 @@ class Workspace:
                 loaded.imports.append(imported)
 
 
+def _display(path: Path) -> str:
+    """How diagnostics name a file: relative to the working directory when it lies below it."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
 def _inside(target: Path, root: Path) -> bool:
     try:
         target.relative_to(root)
@@ -121,19 +127,22 @@ def _inside(target: Path, root: Path) -> bool:
 
 
 def _duplicate_names(loaded: LoadedFile) -> list[Diagnostic]:
-    """Two visible declarations with one name: an error that names both places."""
-    problems: list[Diagnostic] = []
-    first: dict[str, tuple[Declaration, LoadedFile]] = {}
+    """Two visible declarations with one name: an error in this file that names both places."""
+    places: dict[str, list[tuple[Declaration, LoadedFile]]] = {}
     for source in (loaded, *loaded.imports):
         for declaration in source.file.declarations if source.file else ():
-            earlier = first.get(declaration.name)
-            if earlier is None:
-                first[declaration.name] = (declaration, source)
-            elif earlier[0] is not declaration:
-                where = _where(earlier[0].name_span)
-                span = declaration.name_span if source is loaded else _import_span(loaded, source)
-                problems.append(error("E202", span, f"`{declaration.name}` is declared twice",
-                                      f"first declared at {where}; rename one of them"))
+            seen = places.setdefault(declaration.name, [])
+            if all(declaration is not d for d, _ in seen):
+                seen.append((declaration, source))
+    problems: list[Diagnostic] = []
+    for name, found in places.items():
+        if len(found) < 2:
+            continue
+        local = [d for d, source in found if source is loaded]
+        here, other = (local[-1], next(d for d, _ in found if d is not local[-1])) if local else (None, found[0][0])
+        span = here.name_span if here is not None else _import_span(loaded, found[1][1])
+        problems.append(error("E202", span, f"`{name}` is declared twice",
+                              f"also declared at {_where(other.name_span)}; rename one of them"))
     return problems
 
 

@@ -31,8 +31,7 @@ TEXT_FIELDS = ("title", "prompt", "reference")
 SETTINGS_FIELDS = ("scoring", "judge")
 FIELD_ORDER = ("title", "prompt", "reference", "tags", "scoring", "judge")
 KEYWORDS = frozenset(
-    "import rubric principles use title prompt reference tags scoring judge hard principle essential "
-    "important optional pitfall criterion scale group check".split()
+    ["import", "rubric", "principles", "use", "title", "prompt", "reference", "tags", "scoring", "judge", "hard", "principle", "essential", "important", "optional", "pitfall", "criterion", "scale", "group", "check"]
 )
 MEASURES = ("words", "chars", "lines", "sentences", "paragraphs", "bullets", "numbered", "headings")
 
@@ -41,8 +40,30 @@ def _span() -> Span:
     return field(default=NO_SPAN, compare=False, repr=False, kw_only=True)  # type: ignore[no-any-return]
 
 
+class Comments(tuple[str, ...]):
+    """Leading comment lines; an empty entry marks a blank line the author left between them.
+
+    Blank lines are layout, not content: equality ignores them, so a formatter that moves a blank line
+    (it always puts one between declarations, and between fields and items) leaves the tree equal.
+    """
+
+    def _texts(self) -> tuple[str, ...]:
+        return tuple(c for c in self if c)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, tuple):
+            return self._texts() == tuple(c for c in other if c)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._texts())
+
+
 def _comments() -> tuple[str, ...]:
-    return field(default=(), kw_only=True)  # type: ignore[no-any-return]
+    return field(default=Comments(), kw_only=True)  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------- check expressions

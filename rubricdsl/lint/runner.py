@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..api import compile_loaded
+from ..api import all_problems, compile_loaded
 from ..config import LintConfig
 from ..diagnostics import Diagnostic
 from ..loader import LoadedFile, Workspace
@@ -36,7 +36,7 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[tuple[P
 
 def lint_loaded(loaded: LoadedFile, config: LintConfig) -> list[Diagnostic]:
     """Syntax and meaning errors of the file itself, then the selected lint rules' findings."""
-    problems = list(loaded.problems)
+    problems = [p for p in all_problems(loaded) if p.is_error or p.span.path == loaded.display]
     if loaded.file is not None and not any(p.is_error and p.code < "E200" for p in problems):
         context = LintContext(loaded, config=config)
         for declaration in loaded.file.declarations:
@@ -101,6 +101,18 @@ def lint_paths(paths: Iterable[str | os.PathLike[str]], config: LintConfig | Non
         file_root = Path(root) if root is not None else default_root
         space = workspaces.setdefault(file_root.resolve(), Workspace(file_root))
         loaded = space.load_path(path)
-        texts[loaded.display] = loaded.text
+        texts.update({f.display: f.text for f in space.files.values()})
         diagnostics.extend(lint_loaded(loaded, config))
-    return diagnostics, texts
+    return _dedupe_across_files(diagnostics), texts
+
+
+def _dedupe_across_files(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """An imported file's errors are shown with every importer; list each once."""
+    seen: set[tuple[object, ...]] = set()
+    unique = []
+    for d in diagnostics:
+        key = (d.code, d.span.path, d.span.line, d.span.column, d.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(d)
+    return unique

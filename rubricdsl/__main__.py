@@ -1,0 +1,5 @@
+"""`python -m rubricdsl` runs the `rubric` command."""
+
+from .cli import main
+
+main()
