@@ -239,6 +239,7 @@ class _CheckBuilder(Transformer[Token, Any]):
     def regex_test(self, children: list[Token]) -> RegexTest:
         (regex,) = children
         body, _, flags = str(regex)[1:].rpartition("/")
+        flags = "".join(sorted(set(flags)))  # `/x/si` and `/x/is` mean the same: one spelling, one hash
         return RegexTest(unescape_regex(body), flags, span=self._span_of(regex.column - 8, regex.end_column),
                          pattern_span=self._span_of(regex.column, regex.end_column))
 
