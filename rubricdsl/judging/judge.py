@@ -1,0 +1,148 @@
+"""Judges: anything with `async decide(request) -> JudgeReply`. The one place that talks to a model.
+
+`InstructorJudge` builds the provider's async client itself (Anthropic: `AsyncAnthropic(base_url=...)`
+wrapped by `instructor.from_anthropic(..., mode=TOOLS)`; OpenAI-compatible servers: `AsyncOpenAI` with
+`instructor.from_openai`), lazily inside the running event loop, so a judge object holds configuration
+only and can be pickled into a trainer's worker process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from ..scoring.verdicts import Usage
+from .request import JudgeRequest
+from .retry import JudgeConfigError, JudgeError, RetryPolicy
+from .schema import decisions
+
+_calls: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("rubricdsl_judge_calls", default=None)
+
+
+@dataclass
+class JudgeReply:
+    """Item name → decision object (`reason` and `holds`/`answer`/`level`, maybe `cannot_assess`)."""
+
+    decisions: dict[str, dict[str, Any]]
+    model: str
+    usage: Usage = field(default_factory=Usage)
+    calls: int = 1
+    cached: bool = False
+
+
+@runtime_checkable
+class Judge(Protocol):
+    name: str
+
+    async def decide(self, request: JudgeRequest) -> JudgeReply: ...
+
+
+class InstructorJudge:
+    """A model reached through instructor: `anthropic/<model>` or `openai/<model>` (any compatible server)."""
+
+    def __init__(self, model: str, *, api_key: str | None = None, base_url: str | None = None,
+                 max_retries: int = 2, timeout: float = 120.0, retry: RetryPolicy | None = None,
+                 mode: str | None = None):
+        provider, _, name = model.partition("/")
+        if provider not in ("anthropic", "openai") or not name:
+            raise JudgeConfigError(
+                f"unknown judge `{model}`: write `anthropic/MODEL` or `openai/MODEL` "
+                "(with --base-url for a local server)")
+        self.name, self.provider, self.model = model, provider, name
+        self.api_key, self.base_url, self.mode = api_key, base_url, mode
+        self.max_retries, self.timeout = max_retries, timeout
+        self.retry = retry or RetryPolicy()
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_clients"] = None  # clients belong to an event loop; a copy makes its own
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._clients = weakref.WeakKeyDictionary()
+
+    def _client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._make_client()
+            client.on("completion:kwargs", _count_call)
+            self._clients[loop] = client
+        return client
+
+    def _make_client(self) -> Any:
+        import instructor
+
+        if self.provider == "anthropic":
+            import anthropic
+
+            key = self.api_key or os.environ.get("ANTHROPIC_API_KEY")
+            if not key:
+                raise JudgeConfigError("no API key for the Anthropic judge: set ANTHROPIC_API_KEY")
+            base_url = self.base_url or os.environ.get("ANTHROPIC_BASE_URL")
+            client = anthropic.AsyncAnthropic(api_key=key, base_url=base_url, max_retries=0, timeout=self.timeout)
+            return instructor.from_anthropic(client, mode=instructor.Mode.TOOLS)
+        import openai
+
+        key = self.api_key or os.environ.get("OPENAI_API_KEY") or ("none" if self.base_url else None)
+        if not key:
+            raise JudgeConfigError("no API key for the OpenAI judge: set OPENAI_API_KEY (or give --base-url)")
+        raw = openai.AsyncOpenAI(api_key=key, base_url=self.base_url or os.environ.get("OPENAI_BASE_URL"),
+                                 max_retries=0, timeout=self.timeout)
+        mode = {"tools": instructor.Mode.TOOLS, "json_schema": instructor.Mode.JSON_SCHEMA,
+                "json": instructor.Mode.JSON}[self.mode or "tools"]
+        return instructor.from_openai(raw, mode=mode)
+
+    def _kwargs(self, request: JudgeRequest) -> dict[str, Any]:
+        if self.provider == "anthropic":
+            # The SDK (1.0 and later) has no `temperature` argument; the API still takes it in the body.
+            sampling = {"extra_body": {"temperature": request.temperature}} if request.sends_temperature else {}
+            return {"system": request.system_blocks(), "messages": request.messages(), **sampling}
+        return {"messages": [{"role": "system", "content": request.system}, *request.messages()],
+                "temperature": request.temperature}
+
+    async def decide(self, request: JudgeRequest) -> JudgeReply:
+        counter = [0]
+        token = _calls.set(counter)
+        usage = Usage()
+        try:
+            async def call() -> Any:
+                return await self._client().create(
+                    model=self.model, response_model=request.reply_model, max_retries=self.max_retries,
+                    max_tokens=request.max_tokens, **self._kwargs(request))
+
+            try:
+                reply = await self.retry.run(call)
+            except (JudgeError, JudgeConfigError) as exc:
+                raise type(exc)(str(exc)) from exc.__cause__
+            usage = read_usage(getattr(reply, "_total_usage", None))
+            return JudgeReply(decisions(reply), self.name, usage=usage, calls=max(counter[0], 1))
+        finally:
+            _calls.reset(token)
+
+
+def _count_call(*_args: Any, **_kwargs: Any) -> None:
+    counter = _calls.get()
+    if counter is not None:
+        counter[0] += 1
+
+
+def read_usage(raw: Any) -> Usage:
+    """Token usage from an Anthropic `Usage` or an OpenAI `CompletionUsage` (instructor's running total)."""
+    if raw is None:
+        return Usage()
+    if hasattr(raw, "prompt_tokens"):  # OpenAI: prompt_tokens includes the cached ones
+        details = getattr(raw, "prompt_tokens_details", None)
+        cached = getattr(details, "cached_tokens", 0) or 0
+        return Usage(input_tokens=(raw.prompt_tokens or 0) - cached, cached_input_tokens=cached,
+                     output_tokens=raw.completion_tokens or 0)
+    return Usage(input_tokens=getattr(raw, "input_tokens", 0) or 0,
+                 cached_input_tokens=getattr(raw, "cache_read_input_tokens", 0) or 0,
+                 cache_creation_input_tokens=getattr(raw, "cache_creation_input_tokens", 0) or 0,
+                 output_tokens=getattr(raw, "output_tokens", 0) or 0)
