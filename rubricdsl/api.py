@@ -12,7 +12,9 @@ from .compiler import compile_resolved
 from .diagnostics import Diagnostic, RubricError, Span, error
 from .ir import RubricIR
 from .loader import LoadedFile, Workspace
+from .parser import collector_paused
 from .resolve import resolve
+from .syntax import Declaration
 
 PathLike = str | os.PathLike[str]
 
@@ -36,16 +38,22 @@ def compile_loaded(loaded: LoadedFile) -> tuple[dict[str, RubricIR], list[Diagno
     """Compile every rubric of a loaded file; also resolve principles sets so their `use`s are checked."""
     compiled: dict[str, RubricIR] = {}
     problems: list[Diagnostic] = []
-    for declaration in loaded.file.declarations if loaded.file else ():
-        resolved = resolve(declaration, loaded)
-        if declaration.kind != "rubric":
-            problems.extend(resolved.problems)
-            continue
-        try:
-            compiled[declaration.name] = compile_resolved(resolved)
-        except RubricError as exc:
-            problems.extend(exc.diagnostics)
+    with collector_paused():
+        for declaration in loaded.file.declarations if loaded.file else ():
+            _compile_one(declaration, loaded, compiled, problems)
     return compiled, problems
+
+
+def _compile_one(declaration: Declaration, loaded: LoadedFile, compiled: dict[str, RubricIR],
+                 problems: list[Diagnostic]) -> None:
+    resolved = resolve(declaration, loaded)
+    if declaration.kind != "rubric":
+        problems.extend(resolved.problems)
+        return
+    try:
+        compiled[declaration.name] = compile_resolved(resolved)
+    except RubricError as exc:
+        problems.extend(exc.diagnostics)
 
 
 def _compile_or_raise(loaded: LoadedFile) -> dict[str, RubricIR]:

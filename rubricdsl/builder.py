@@ -89,7 +89,7 @@ def _span(first: Token, last: Token | None = None, path: str | None = None) -> S
 
 class Builder(Transformer[Token, Any]):
     def __init__(self, path: str | None, comments: CommentTable, checks: dict[tuple[int, int], CheckExpr]):
-        super().__init__()
+        super().__init__(visit_tokens=False)
         self.path, self.comments, self.checks = path, comments, checks
 
     def build(self, tree: Tree[Token]) -> File:

@@ -7,6 +7,11 @@ turns the parse trees into frozen dataclasses. Every failure becomes a `Diagnost
 
 from __future__ import annotations
 
+import functools
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -18,8 +23,26 @@ from .syntax import CheckExpr, File
 from .terminals import expected_words, friendly
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Parsing allocates many small objects that all survive; the cyclic garbage collector would scan them
+    again and again (NOTES.md: it dominated on large inputs), so it pauses while a file is parsed."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse(text: str, path: str | None = None) -> File:
     """Parse one file's text; raise RubricError with every syntax diagnostic found."""
+    with collector_paused():
+        return _parse(text, path)
+
+
+def _parse(text: str, path: str | None) -> File:
     tree_or_errors = parse_tree(text, path)
     if isinstance(tree_or_errors, list):
         raise RubricError(tree_or_errors)
@@ -47,12 +70,19 @@ def parse_tree(text: str, path: str | None) -> tuple[Tree[Token], CommentTable] 
 def parse_check(source: str, line: int = 1, column: int = 1, path: str | None = None) -> CheckExpr:
     """Parse one check expression written at (line, column)."""
     try:
-        tree = parser().parse(source, start="check_expr")
+        tree = _check_tree(source)
     except UnexpectedInput as exc:
         raise RubricError(_check_error(exc, source, line, column, path)) from None
     except LarkError as exc:  # defensive: any other Lark failure is still our error type
         raise RubricError(error("E301", Span.point(line, column, path), f"invalid check: {exc}")) from None
     return Builder(path, CommentTable(), {}).check_expression(tree, line, column)
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_tree(source: str) -> Tree[Token]:
+    """Check expressions repeat across rubrics (`words <= 250`): parse each distinct one once. Trees are
+    only read, never changed, so sharing them is safe."""
+    return parser().parse(source, start="check_expr")
 
 
 def _parse_checks(tree: Tree[Token], path: str | None) -> tuple[dict[tuple[int, int], CheckExpr], list[Diagnostic]]:
