@@ -32,10 +32,15 @@ __all__ = [
 
 
 def lint(*paths: str, root: str | None = None) -> list[Diagnostic]:
-    """Lint files or directories; returns every diagnostic (errors and warnings)."""
+    """Lint files or directories with the `[tool.rubricdsl.lint]` configuration of the nearest
+    pyproject.toml, as `rubric lint` does; returns every diagnostic (errors and warnings)."""
+    from pathlib import Path
+
+    from .config import configured_root, load_config
     from .lint import lint_paths
 
-    return lint_paths(paths, root=root)[0]
+    config = load_config(Path(paths[0]) if paths else None)
+    return lint_paths(paths, config.lint, root=root or configured_root(config))[0]
 
 
 _LAZY = {

@@ -37,4 +37,4 @@ class LintContext:
     def expanded_items(self, declaration: Declaration) -> list[Item]:
         """The declaration's items after `use` expansion and naming (depth-first, groups included)."""
         resolved = self.resolved.get(declaration.name)
-        return list(walk_items(resolved.items)) if resolved else []  # type: ignore[arg-type]
+        return list(walk_items(resolved.items)) if resolved else []
