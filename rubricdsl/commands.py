@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("rubricdsl.grade_cli",)
 
 
 def register(group: click.Group) -> None:
