@@ -15,18 +15,33 @@ import time
 
 from rubricdsl.api import loads_all
 
-KINDS = ["essential", "important", "optional", "pitfall", "principle", "criterion 4", "hard", "essential 3",
-         "optional", "hard"]
+KINDS = [
+    "essential",
+    "important",
+    "optional",
+    "pitfall",
+    "principle",
+    "criterion 4",
+    "hard",
+    "essential 3",
+    "optional",
+    "hard",
+]
 
 
 def make_source(count: int) -> str:
     blocks = []
     for r in range(count):
-        lines = [f"rubric r{r}:", f"    title: Rubric number {r}", "    prompt: Explain what happens to the energy.", ""]
+        lines = [
+            f"rubric r{r}:",
+            f"    title: Rubric number {r}",
+            "    prompt: Explain what happens to the energy.",
+            "",
+        ]
         for i, kind in enumerate(KINDS):
             lines.append(f"    {kind} item_{i}: The response states fact number {i} about rubric {r}.")
             if kind == "hard" and i == 6:
-                lines.append("        check: words <= 250 and not contains \"As an AI\"")
+                lines.append('        check: words <= 250 and not contains "As an AI"')
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 

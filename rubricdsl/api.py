@@ -44,8 +44,9 @@ def compile_loaded(loaded: LoadedFile) -> tuple[dict[str, RubricIR], list[Diagno
     return compiled, problems
 
 
-def _compile_one(declaration: Declaration, loaded: LoadedFile, compiled: dict[str, RubricIR],
-                 problems: list[Diagnostic]) -> None:
+def _compile_one(
+    declaration: Declaration, loaded: LoadedFile, compiled: dict[str, RubricIR], problems: list[Diagnostic]
+) -> None:
     resolved = resolve(declaration, loaded)
     if declaration.kind != "rubric":
         problems.extend(resolved.problems)
@@ -102,11 +103,20 @@ def pick(rubrics: dict[str, RubricIR], name: str | None, where: str) -> RubricIR
     if name is not None:
         if name in rubrics:
             return rubrics[name]
-        raise RubricError(error("E225", Span.point(1, 1, where), f"no rubric named `{name}`", f"rubrics here: {listed}"))
+        raise RubricError(
+            error("E225", Span.point(1, 1, where), f"no rubric named `{name}`", f"rubrics here: {listed}")
+        )
     if len(rubrics) == 1:
         return next(iter(rubrics.values()))
     if not rubrics:
-        raise RubricError(error("E224", Span.point(1, 1, where), "the file declares no rubric",
-                                "declare one with `rubric NAME:`"))
-    raise RubricError(error("E224", Span.point(1, 1, where), "the file declares several rubrics",
-                            f"choose one with --rubric NAME (or name=): {listed}"))
+        raise RubricError(
+            error("E224", Span.point(1, 1, where), "the file declares no rubric", "declare one with `rubric NAME:`")
+        )
+    raise RubricError(
+        error(
+            "E224",
+            Span.point(1, 1, where),
+            "the file declares several rubrics",
+            f"choose one with --rubric NAME (or name=): {listed}",
+        )
+    )

@@ -111,16 +111,28 @@ class Builder(Transformer[Token, Any]):
 
     def import_line(self, children: list[Token]) -> Import:
         keyword, path = children
-        return Import(str(path.value), comments=self._lead(keyword), trailing_comment=self._trail(keyword),
-                      span=_span(keyword, path, self.path), path_span=_span(path, path=self.path))
+        return Import(
+            str(path.value),
+            comments=self._lead(keyword),
+            trailing_comment=self._trail(keyword),
+            span=_span(keyword, path, self.path),
+            path_span=_span(path, path=self.path),
+        )
 
     def declaration(self, children: list[Any]) -> Declaration:
         kind, name, *body = children
         fields = sorted((c for c in body if isinstance(c, Field)), key=lambda f: FIELD_ORDER.index(f.key))
         items = tuple(c for c in body if not isinstance(c, Field))
-        return Declaration(str(kind), str(name), tuple(fields), items, comments=self._lead(kind),
-                           trailing_comment=self._trail(kind), span=_span(kind, name, self.path),
-                           name_span=_span(name, path=self.path))
+        return Declaration(
+            str(kind),
+            str(name),
+            tuple(fields),
+            items,
+            comments=self._lead(kind),
+            trailing_comment=self._trail(kind),
+            span=_span(kind, name, self.path),
+            name_span=_span(name, path=self.path),
+        )
 
     # ------------------------------------------------------------ fields
 
@@ -129,24 +141,45 @@ class Builder(Transformer[Token, Any]):
         value: Text | tuple[str, ...] = text
         if str(key) == "tags":
             value = tuple(label.strip() for label in text.value.split(","))
-        return Field(str(key), value, comments=self._lead(key), raw=text.value,
-                     span=Span(key.line, key.column, text.span.end_line, text.span.end_column, self.path))
+        return Field(
+            str(key),
+            value,
+            comments=self._lead(key),
+            raw=text.value,
+            span=Span(key.line, key.column, text.span.end_line, text.span.end_column, self.path),
+        )
 
     def settings(self, children: list[Any]) -> Field:
         key, *entries = children
         last = entries[-1].span if entries else _span(key)
-        return Field(str(key), tuple(entries), comments=self._lead(key), trailing_comment=self._trail(key),
-                     span=Span(key.line, key.column, last.end_line, last.end_column, self.path))
+        return Field(
+            str(key),
+            tuple(entries),
+            comments=self._lead(key),
+            trailing_comment=self._trail(key),
+            span=Span(key.line, key.column, last.end_line, last.end_column, self.path),
+        )
 
     def setting(self, children: list[Token]) -> Setting:
         key, value = children
-        return Setting(str(key), str(value.value), comments=self._lead(key), trailing_comment=self._trail(key),
-                       span=_span(key, value, self.path), value_span=_span(value, path=self.path))
+        return Setting(
+            str(key),
+            str(value.value),
+            comments=self._lead(key),
+            trailing_comment=self._trail(key),
+            span=_span(key, value, self.path),
+            value_span=_span(value, path=self.path),
+        )
 
     def use(self, children: list[Token]) -> Use:
         keyword, name = children
-        return Use(str(name), comments=self._lead(keyword), trailing_comment=self._trail(keyword),
-                   span=_span(keyword, name, self.path), name_span=_span(name, path=self.path))
+        return Use(
+            str(name),
+            comments=self._lead(keyword),
+            trailing_comment=self._trail(keyword),
+            span=_span(keyword, name, self.path),
+            name_span=_span(name, path=self.path),
+        )
 
     # ------------------------------------------------------------ items
 
@@ -162,13 +195,19 @@ class Builder(Transformer[Token, Any]):
         if value is not None and value == DEFAULT_WEIGHTS.get(str(kind)):
             value = None  # a weight equal to the default means the same as no weight
         return Item(
-            str(kind), value, None if name is None else str(name), text,
-            check=checks[0] if checks else None, levels=tuple(levels),
-            children=tuple(p for p in parts if isinstance(p, (Item, Use))), comments=self._lead(kind),
-            span=Span(kind.line, kind.column, text.span.end_line, text.span.end_column, self.path),
+            str(kind),
+            value,
+            None if name is None else str(name),
+            text,
+            check=checks[0] if checks else None,
+            levels=tuple(levels),
+            children=tuple(p for p in parts if isinstance(p, (Item, Use))),
+            comments=self._lead(kind),
+            span=Span(kind.line or 0, kind.column or 0, text.span.end_line, text.span.end_column, self.path),
             kind_span=_span(kind, path=self.path),
             weight_span=None if weight is None else _span(weight, path=self.path),
-            name_span=None if name is None else _span(name, path=self.path), extra_checks=tuple(checks[1:]),
+            name_span=None if name is None else _span(name, path=self.path),
+            extra_checks=tuple(checks[1:]),
         )
 
     def item_body(self, children: list[Any]) -> list[Any]:
@@ -177,13 +216,22 @@ class Builder(Transformer[Token, Any]):
     def check(self, children: list[Token]) -> Check:
         keyword, source = children
         expr = self.checks[(source.line or 0, source.column or 0)]
-        return Check(expr, str(source.value), comments=self._lead(keyword), trailing_comment=self._trail(keyword),
-                     span=_span(keyword, source, self.path))
+        return Check(
+            expr,
+            str(source.value),
+            comments=self._lead(keyword),
+            trailing_comment=self._trail(keyword),
+            span=_span(keyword, source, self.path),
+        )
 
     def level(self, children: list[Any]) -> Level:
         level, text = children
-        return Level(int(level.value), text, comments=self._lead(level),
-                     span=Span(level.line, level.column, text.span.end_line, text.span.end_column, self.path))
+        return Level(
+            int(level.value),
+            text,
+            comments=self._lead(level),
+            span=Span(level.line, level.column, text.span.end_line, text.span.end_column, self.path),
+        )
 
     def text(self, children: list[Token]) -> Text:
         (token,) = children
@@ -225,7 +273,9 @@ class _CheckBuilder(Transformer[Token, Any]):
 
     def negation(self, children: list[CheckExpr]) -> Not:
         (operand,) = children
-        return Not(operand, span=Span(self.line, operand.span.column - 4, self.line, operand.span.end_column, self.path))
+        return Not(
+            operand, span=Span(self.line, operand.span.column - 4, self.line, operand.span.end_column, self.path)
+        )
 
     def comparison(self, children: list[Token]) -> Comparison:
         measure, op, value = children
@@ -233,17 +283,25 @@ class _CheckBuilder(Transformer[Token, Any]):
 
     def text_test(self, children: list[Token]) -> TextTest:
         op, string = children[0], children[1]
-        return TextTest(str(op), unescape_string(str(string)), ignorecase=len(children) == 3,
-                        span=self._meta_span(children))
+        return TextTest(
+            str(op), unescape_string(str(string)), ignorecase=len(children) == 3, span=self._meta_span(children)
+        )
 
     def regex_test(self, children: list[Token]) -> RegexTest:
         (regex,) = children
         body, _, flags = str(regex)[1:].rpartition("/")
         flags = "".join(sorted(set(flags)))  # `/x/si` and `/x/is` mean the same: one spelling, one hash
-        return RegexTest(unescape_regex(body), flags, span=self._span_of(regex.column - 8, regex.end_column),
-                         pattern_span=self._span_of(regex.column, regex.end_column))
+        return RegexTest(
+            unescape_regex(body),
+            flags,
+            span=self._span_of((regex.column or 9) - 8, regex.end_column or 0),
+            pattern_span=self._span_of(regex.column or 0, regex.end_column or 0),
+        )
 
-    def json_test(self, children: list[Any], ) -> JsonTest:
+    def json_test(
+        self,
+        children: list[Any],
+    ) -> JsonTest:
         return JsonTest()
 
 

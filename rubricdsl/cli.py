@@ -97,8 +97,14 @@ def fmt(paths: tuple[str, ...], check: bool, diff: bool) -> None:
             continue
         changed += 1
         if diff:
-            click.echo("".join(difflib.unified_diff(text.splitlines(True), formatted.splitlines(True),
-                                                    f"{path}", f"{path} (formatted)")), nl=False)
+            click.echo(
+                "".join(
+                    difflib.unified_diff(
+                        text.splitlines(True), formatted.splitlines(True), f"{path}", f"{path} (formatted)"
+                    )
+                ),
+                nl=False,
+            )
         elif check:
             click.echo(f"would reformat {path}")
         else:

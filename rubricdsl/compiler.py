@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from .checks import render
-from .diagnostics import Diagnostic, RubricError, error
+from .diagnostics import Diagnostic, RubricError, Span, error
 from .ir import ItemIR, JudgeIR, LevelIR, RubricIR, ScoringIR
 from .resolve import Resolved
-from .syntax import Field, Item, Text
+from .syntax import Field, Item, Setting, Text
 
 MAX_ITEMS = 10_000
 
@@ -18,12 +18,24 @@ def compile_resolved(resolved: Resolved) -> RubricIR:
     problems = list(resolved.problems)
     declaration = resolved.declaration
     if not resolved.items and not resolved.problems:  # an unknown `use` already explains it
-        problems.append(error("E217", declaration.name_span, f"rubric `{declaration.name}` has no items",
-                              "add at least one item, e.g. `essential NAME: ...`"))
+        problems.append(
+            error(
+                "E217",
+                declaration.name_span,
+                f"rubric `{declaration.name}` has no items",
+                "add at least one item, e.g. `essential NAME: ...`",
+            )
+        )
     count = _count(resolved.items)
     if count > MAX_ITEMS:
-        problems.append(error("E223", declaration.name_span, f"rubric `{declaration.name}` has {count} items",
-                              f"a rubric holds at most {MAX_ITEMS} items; split it"))
+        problems.append(
+            error(
+                "E223",
+                declaration.name_span,
+                f"rubric `{declaration.name}` has {count} items",
+                f"a rubric holds at most {MAX_ITEMS} items; split it",
+            )
+        )
     scoring, judge, setting_problems = _settings(resolved)
     problems.extend(setting_problems)
     if problems:
@@ -62,7 +74,9 @@ def _item(item: Item) -> ItemIR:
         weight=None if weight is None else float(weight),
         text=item.text.value,
         check=render(item.check.expr) if item.check is not None else None,
-        levels=tuple(LevelIR(level=lv.level, text=lv.text.value) for lv in item.levels) if item.kind == "scale" else None,
+        levels=tuple(LevelIR(level=lv.level, text=lv.text.value) for lv in item.levels)
+        if item.kind == "scale"
+        else None,
         items=tuple(_item(c) for c in item.children if isinstance(c, Item)) if item.kind == "group" else None,
     )
 
@@ -74,19 +88,31 @@ def _settings(resolved: Resolved) -> tuple[ScoringIR, JudgeIR, list[Diagnostic]]
     low, high = scoring.get("range", (0.0, 1.0))
     scoring.setdefault("hard_fail", low)
     if not low <= scoring["hard_fail"] <= high:
-        problems.append(error("E227", _setting_span(resolved, "scoring", "hard_fail") or span,
-                              f"hard_fail {scoring['hard_fail']:g} lies outside the range {low:g}..{high:g}",
-                              "hard_fail is in the reward's units: pick a value inside the range"))
+        problems.append(
+            error(
+                "E227",
+                _setting_span(resolved, "scoring", "hard_fail") or span,
+                f"hard_fail {scoring['hard_fail']:g} lies outside the range {low:g}..{high:g}",
+                "hard_fail is in the reward's units: pick a value inside the range",
+            )
+        )
     judge: dict[str, Any] = dict(resolved.judge)
     if judge.get("model") and judge.get("models"):
-        problems.append(error("E226", _setting_span(resolved, "judge", "models") or span,
-                              "`model` and `models` are both set", "keep `model` for one judge or `models` for several"))
+        problems.append(
+            error(
+                "E226",
+                _setting_span(resolved, "judge", "models") or span,
+                "`model` and `models` are both set",
+                "keep `model` for one judge or `models` for several",
+            )
+        )
     return ScoringIR(**scoring), JudgeIR(**judge), problems
 
 
-def _setting_span(resolved: Resolved, block: str, key: str) -> Any:
+def _setting_span(resolved: Resolved, block: str, key: str) -> Span | None:
     field = resolved.declaration.get_field(block)
-    for entry in field.value if field is not None else ():
-        if getattr(entry, "key", None) == key:
+    entries = field.value if field is not None and isinstance(field.value, tuple) else ()
+    for entry in entries:
+        if isinstance(entry, Setting) and entry.key == key:
             return entry.span
     return None

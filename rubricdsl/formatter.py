@@ -25,7 +25,7 @@ def format_text(text: str, path: str | None = None) -> str:
 def format_file(file: File) -> str:
     chunks: list[list[str]] = []
     if file.imports:
-        chunks.append(_lines(lambda out: [_import(out, node) for node in file.imports]))
+        chunks.append(_lines(lambda out: _imports(out, file.imports)))
     chunks.extend(_lines(lambda out, d=d: _declaration(out, d)) for d in file.declarations)  # type: ignore[misc]
     if file.trailing_comments:
         chunks.append(_lines(lambda out: _comments(out, file.trailing_comments, "")))
@@ -52,6 +52,11 @@ def _comments(out: list[str], comments: tuple[str, ...], indent: str) -> None:
 def _statement(out: list[str], comments: tuple[str, ...], indent: str, line: str, trailing: str | None = None) -> None:
     _comments(out, comments, indent)
     out.append(f"{indent}{line}" + (f"  {trailing}" if trailing else ""))
+
+
+def _imports(out: list[str], nodes: tuple[Import, ...]) -> None:
+    for node in nodes:
+        _import(out, node)
 
 
 def _import(out: list[str], node: Import) -> None:

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import lark
 from lark import Lark
@@ -33,7 +34,7 @@ def grammar_text() -> str:
 
 
 def build_parser(*, strict: bool = False, cache: bool = True) -> Lark:
-    options = {
+    options: dict[str, Any] = {
         "parser": "lalr",
         "lexer": "contextual",
         "start": ["file", "check_expr"],
@@ -44,10 +45,10 @@ def build_parser(*, strict: bool = False, cache: bool = True) -> Lark:
     cache_file = _cache_file() if cache and not strict else None
     if cache_file is not None:
         try:
-            return Lark(grammar_text(), cache=str(cache_file), **options)  # type: ignore[arg-type]
+            return Lark(grammar_text(), cache=str(cache_file), **options)
         except OSError:
             pass  # read-only or missing cache directory: build without it
-    return Lark(grammar_text(), **options)  # type: ignore[arg-type]
+    return Lark(grammar_text(), **options)
 
 
 @functools.cache

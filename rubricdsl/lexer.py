@@ -94,14 +94,22 @@ def _indent_to(state: _State, line: Line, width: int) -> bool:
     if width > top:
         if not state.tokens:
             state.problems.append(
-                error("E102", Span(line.number, 1, line.number, width + 1, state.path), "the first line is indented",
-                      "start the file at column 1")
+                error(
+                    "E102",
+                    Span(line.number, 1, line.number, width + 1, state.path),
+                    "the first line is indented",
+                    "start the file at column 1",
+                )
             )
             return False
         if len(state.indents) > MAX_DEPTH:
             state.problems.append(
-                error("E119", Span.point(line.number, width + 1, state.path), "nesting deeper than 16 levels",
-                      "flatten the groups")
+                error(
+                    "E119",
+                    Span.point(line.number, width + 1, state.path),
+                    "nesting deeper than 16 levels",
+                    "flatten the groups",
+                )
             )
             return False
         state.indents.append(width)
@@ -117,9 +125,12 @@ def _indent_to(state: _State, line: Line, width: int) -> bool:
             state.tokens.append(_token("_DEDENT", "", line.number, 1, line.number, width + 1))
         if state.indents[-1] != width:
             state.problems.append(
-                error("E104", Span(line.number, 1, line.number, width + 1, state.path),
-                      "this line's indentation matches no enclosing block",
-                      f"indent it by {enclosing} spaces, as the block it belongs to")
+                error(
+                    "E104",
+                    Span(line.number, 1, line.number, width + 1, state.path),
+                    "this line's indentation matches no enclosing block",
+                    f"indent it by {enclosing} spaces, as the block it belongs to",
+                )
             )
             return False
     return True
@@ -136,14 +147,22 @@ def _read_block(
             closing = lines[end]
             if not body.strip():
                 state.problems.append(
-                    error("E113", Span.point(opener.number, column, state.path, 3), "empty text",
-                          "write the text between the `\"\"\"` lines")
+                    error(
+                        "E113",
+                        Span.point(opener.number, column, state.path, 3),
+                        "empty text",
+                        'write the text between the `"""` lines',
+                    )
                 )
             block = _token("BLOCK_TEXT", body, opener.number, column, closing.number, len(closing.text) + 1)
             return [*tokens[:-1], block], end + 1
     state.problems.append(
-        error("E105", Span.point(opener.number, column, state.path, 3), "block text is never closed",
-              'end it with a line holding only `"""`')
+        error(
+            "E105",
+            Span.point(opener.number, column, state.path, 3),
+            "block text is never closed",
+            'end it with a line holding only `"""`',
+        )
     )
     return [], len(lines)
 

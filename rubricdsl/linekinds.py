@@ -47,7 +47,9 @@ class _Line:
         self.out = Classified()
 
     def token(self, kind: str, value: object, start: int, end: int) -> None:
-        self.out.tokens.append(Token(kind, value, None, self.number, self.column + start, self.number, self.column + end))
+        self.out.tokens.append(
+            Token(kind, value, None, self.number, self.column + start, self.number, self.column + end)
+        )
 
     def span(self, start: int, end: int) -> Span:
         return Span(self.number, self.column + start, self.number, self.column + max(end, start + 1), self.path)
@@ -63,7 +65,9 @@ class _Line:
         text = raw.strip()
         at = start + len(raw) - len(raw.lstrip())
         if not text:
-            return self.fail("E113", start - 1, start, "empty text", 'write the text after the colon, or `"""` for a block')
+            return self.fail(
+                "E113", start - 1, start, "empty text", 'write the text after the colon, or `"""` for a block'
+            )
         if text == BLOCK_QUOTE:
             self.out.block_at = self.column + at
             self.token("BARE_TEXT", text, at, at + 3)
@@ -106,16 +110,22 @@ def classify(content: str, number: int, column: int, path: str | None, *, in_set
 def _declaration(line: _Line, word: str) -> Classified:
     m = re.compile(word + r"(?:[ \t]+(?P<name>[^\s:]+))?[ \t]*:").match(line.content)
     if not m or not m.group("name"):
-        return line.fail("E112", len(word), len(line.content), f"expected `{word} NAME:`",
-                         f"write for example `{word} my_{word}:`")
+        return line.fail(
+            "E112", len(word), len(line.content), f"expected `{word} NAME:`", f"write for example `{word} my_{word}:`"
+        )
     line.token("DECLARATION_KIND", word, 0, len(word))
     if not _name(line, m.group("name"), m.start("name")):
         return line.out
     line.token("_COLON", ":", m.end() - 1, m.end())
     rest, at = line.code_after(m.end())
     if rest:
-        return line.fail("E114", at, at + len(rest), f"unexpected text after `{word} {m.group('name')}:`",
-                         "the body goes on the following lines, indented")
+        return line.fail(
+            "E114",
+            at,
+            at + len(rest),
+            f"unexpected text after `{word} {m.group('name')}:`",
+            "the body goes on the following lines, indented",
+        )
     return line.out
 
 
@@ -124,8 +134,13 @@ def _import(line: _Line) -> Classified:
     rest, at = line.code_after(6)
     m = re.fullmatch(r'"([^"\\]*)"', rest)
     if not m or not m.group(1):
-        return line.fail("E115", at, at + max(len(rest), 1), "expected a quoted path after `import`",
-                         'write `import "common/style.rubric"`')
+        return line.fail(
+            "E115",
+            at,
+            at + max(len(rest), 1),
+            "expected a quoted path after `import`",
+            'write `import "common/style.rubric"`',
+        )
     line.token("IMPORT_PATH", m.group(1), at, at + len(rest))
     return line.out
 
@@ -134,7 +149,9 @@ def _use(line: _Line) -> Classified:
     line.token("USE", "use", 0, 3)
     rest, at = line.code_after(3)
     if not rest:
-        return line.fail("E109", 3, 4, "expected a name after `use`", "write `use NAME` with a principles set or rubric")
+        return line.fail(
+            "E109", 3, 4, "expected a name after `use`", "write `use NAME` with a principles set or rubric"
+        )
     _name(line, rest, at)
     return line.out
 
@@ -148,7 +165,9 @@ def _keyed(line: _Line, word: str) -> Classified:
         line.token("_COLON", ":", m.end() - 1, m.end())
         code, at = line.code_after(m.end())
         if not code:
-            return line.fail("E301", m.end(), m.end() + 1, "empty check expression", "write for example `check: words <= 250`")
+            return line.fail(
+                "E301", m.end(), m.end() + 1, "empty check expression", "write for example `check: words <= 250`"
+            )
         line.token("CHECK_SOURCE", code, at, at + len(code))
         return line.out
     if word in SETTINGS_FIELDS:
@@ -156,8 +175,13 @@ def _keyed(line: _Line, word: str) -> Classified:
         line.token("_COLON", ":", m.end() - 1, m.end())
         rest, at = line.code_after(m.end())
         if rest:
-            return line.fail("E114", at, at + len(rest), f"`{word}:` opens a block of `key: value` lines",
-                             f"put `{rest.split(':')[0].strip()}: ...` on its own line, indented under `{word}:`")
+            return line.fail(
+                "E114",
+                at,
+                at + len(rest),
+                f"`{word}:` opens a block of `key: value` lines",
+                f"put `{rest.split(':')[0].strip()}: ...` on its own line, indented under `{word}:`",
+            )
         line.out.opens_settings = True
         return line.out
     line.token("FIELD_KEY", word, 0, len(word))
@@ -168,12 +192,16 @@ def _keyed(line: _Line, word: str) -> Classified:
 def _setting(line: _Line) -> Classified:
     m = _KEY.match(line.content)
     if not m:
-        return line.fail("E112", 0, len(line.content), "expected a `key: value` setting", "write for example `normalize: minmax`")
+        return line.fail(
+            "E112", 0, len(line.content), "expected a `key: value` setting", "write for example `normalize: minmax`"
+        )
     line.token("SETTING_KEY", m.group("key"), 0, len(m.group("key")))
     line.token("_COLON", ":", m.end() - 1, m.end())
     value, at = line.code_after(m.end())
     if not value:
-        return line.fail("E216", m.end() - 1, m.end(), f"`{m.group('key')}` has no value", "write the value after the colon")
+        return line.fail(
+            "E216", m.end() - 1, m.end(), f"`{m.group('key')}` has no value", "write the value after the colon"
+        )
     line.token("SETTING_VALUE", value, at, at + len(value))
     return line.out
 
@@ -204,8 +232,13 @@ def _missing_colon(line: _Line) -> Classified:
     at = words[min(len(words) - 1, 2)] if words else None
     start = at.start() if at else len(line.content)
     found = f", found `{at.group()}`" if at else ""
-    return line.fail("E112", start, at.end() if at else start + 1, f"expected `:` after the item's name{found}",
-                     "write `KIND [WEIGHT] [NAME]: TEXT`")
+    return line.fail(
+        "E112",
+        start,
+        at.end() if at else start + 1,
+        f"expected `:` after the item's name{found}",
+        "write `KIND [WEIGHT] [NAME]: TEXT`",
+    )
 
 
 def _name(line: _Line, name: str, start: int) -> bool:
@@ -215,8 +248,13 @@ def _name(line: _Line, name: str, start: int) -> bool:
         return False
     if not NAME_RE.match(name):
         fixed = re.sub(r"[^a-z0-9_]", "_", name.lower()).lstrip("_0123456789") or "item"
-        line.fail("E109", start, end, f"invalid name `{name}`",
-                  f"names are lowercase letters, digits and `_`, starting with a letter: `{fixed}`")
+        line.fail(
+            "E109",
+            start,
+            end,
+            f"invalid name `{name}`",
+            f"names are lowercase letters, digits and `_`, starting with a letter: `{fixed}`",
+        )
         return False
     if len(name) > MAX_NAME:
         line.fail("E111", start, end, "name longer than 64 characters", "shorten the name")

@@ -95,17 +95,24 @@ class Workspace:
             span = node.path_span
             target = (base / node.path).resolve()
             if os.path.isabs(node.path) or not _inside(target, root):
-                loaded.problems.append(error("E204", span, f"import `{node.path}` leaves the root directory",
-                                             f"imports stay inside {root} (set the root with --root)"))
+                loaded.problems.append(
+                    error(
+                        "E204",
+                        span,
+                        f"import `{node.path}` leaves the root directory",
+                        f"imports stay inside {root} (set the root with --root)",
+                    )
+                )
                 continue
             if target in self._loading:
-                cycle = self._loading[self._loading.index(target):] + [target]
+                cycle = [*self._loading[self._loading.index(target) :], target]
                 shown = " → ".join(os.path.relpath(p, root) for p in cycle)
                 loaded.problems.append(error("E203", span, f"import cycle: {shown}", "remove one of these imports"))
                 continue
             if not target.is_file():
-                loaded.problems.append(error("E205", span, f"cannot find `{node.path}`",
-                                             f"looked for {os.path.relpath(target)}"))
+                loaded.problems.append(
+                    error("E205", span, f"cannot find `{node.path}`", f"looked for {os.path.relpath(target)}")
+                )
                 continue
             imported = self.load_path(target)
             if imported not in loaded.imports:
@@ -141,15 +148,25 @@ def _duplicate_names(loaded: LoadedFile) -> list[Diagnostic]:
         local = [d for d, source in found if source is loaded]
         here, other = (local[-1], next(d for d, _ in found if d is not local[-1])) if local else (None, found[0][0])
         span = here.name_span if here is not None else _import_span(loaded, found[1][1])
-        problems.append(error("E202", span, f"`{name}` is declared twice",
-                              f"also declared at {_where(other.name_span)}; rename one of them"))
+        problems.append(
+            error(
+                "E202",
+                span,
+                f"`{name}` is declared twice",
+                f"also declared at {_where(other.name_span)}; rename one of them",
+            )
+        )
     return problems
 
 
 def _import_span(loaded: LoadedFile, source: LoadedFile) -> Span:
     assert loaded.file is not None
     for node in loaded.file.imports:
-        if source.path is not None and loaded.path is not None and (loaded.path.parent / node.path).resolve() == source.path:
+        if (
+            source.path is not None
+            and loaded.path is not None
+            and (loaded.path.parent / node.path).resolve() == source.path
+        ):
             return node.span
     return Span.point(1, 1, loaded.display)
 

@@ -61,7 +61,7 @@ def parse_tree(text: str, path: str | None) -> tuple[Tree[Token], CommentTable] 
     try:
         for token in lexed.tokens:
             interactive.feed_token(token)
-        tree = interactive.feed_eof(lexed.tokens[-1] if lexed.tokens else None)
+        tree = interactive.feed_eof(lexed.tokens[-1] if lexed.tokens else None)  # type: ignore[no-untyped-call]
     except UnexpectedToken as exc:
         return [_structure_error(exc, path)]
     return tree, CommentTable.from_tokens(lexed.tokens, lexed.comments)
@@ -90,7 +90,8 @@ def _parse_checks(tree: Tree[Token], path: str | None) -> tuple[dict[tuple[int, 
     problems: list[Diagnostic] = []
     for token in tree.scan_values(lambda t: isinstance(t, Token) and t.type == "CHECK_SOURCE"):
         try:
-            checks[(token.line, token.column)] = parse_check(str(token.value), token.line, token.column, path)
+            line, column = token.line or 0, token.column or 0
+            checks[(line, column)] = parse_check(str(token.value), line, column, path)
         except RubricError as exc:
             problems.extend(exc.diagnostics)
     return checks, problems
@@ -105,14 +106,24 @@ def _structure_error(exc: UnexpectedToken, path: str | None) -> Diagnostic:
     span = Span(line, column, token.end_line or line, column + width, path)
     expected = set(exc.expected)
     if kind == "_INDENT":
-        return error("E102", span, "unexpected indentation", "indent only the body of a declaration, a settings block or an item")
+        return error(
+            "E102", span, "unexpected indentation", "indent only the body of a declaration, a settings block or an item"
+        )
     if "_INDENT" in expected:
         found = "the end of the file" if kind == "$END" else friendly(kind)
-        return error("E116", span, f"expected an indented block, found {found}",
-                     "indent the body under the line that ends with `:` (the formatter uses 4 spaces)")
+        return error(
+            "E116",
+            span,
+            f"expected an indented block, found {found}",
+            "indent the body under the line that ends with `:` (the formatter uses 4 spaces)",
+        )
     if kind in ("ITEM_KIND", "FIELD_KEY", "SETTINGS_KEY", "USE", "CHECK", "LEVEL") and "DECLARATION_KIND" in expected:
-        return error("E116", span, f"{friendly(kind)} outside any rubric",
-                     "put it in the indented body of a `rubric NAME:` or `principles NAME:` block")
+        return error(
+            "E116",
+            span,
+            f"{friendly(kind)} outside any rubric",
+            "put it in the indented body of a `rubric NAME:` or `principles NAME:` block",
+        )
     if kind == "IMPORT":
         return error("E116", span, "`import` after a declaration", "put every import at the top of the file")
     if kind == "$END":
@@ -131,7 +142,7 @@ def _hint_for(kind: str) -> str | None:
 def _check_error(exc: UnexpectedInput, source: str, line: int, column: int, path: str | None) -> Diagnostic:
     offset = exc.column - 1 if isinstance(exc.column, int) and exc.column > 0 else 0
     if isinstance(exc, UnexpectedCharacters):
-        rest = source[offset:].split()[0] if source[offset:].split() else source[offset:offset + 1]
+        rest = source[offset:].split()[0] if source[offset:].split() else source[offset : offset + 1]
         expected = expected_words(set(exc.allowed or ()))
         message = f"expected {expected} in check, found `{rest}`"
         width = len(rest)
@@ -144,5 +155,10 @@ def _check_error(exc: UnexpectedInput, source: str, line: int, column: int, path
         message = f"expected {expected_words(set(exc.expected))} in check, found {friendly(exc.token.type)}"
         width = len(str(exc.token))
     span = Span(line, column + offset, line, column + offset + max(width, 1), path)
-    return error("E301", span, message, "checks compare a measure with a whole number (`words <= 250`) or use a predicate "
-                 '(`contains "x"`, `matches /x/`, `json`), joined by `and`, `or`, `not`')
+    return error(
+        "E301",
+        span,
+        message,
+        "checks compare a measure with a whole number (`words <= 250`) or use a predicate "
+        '(`contains "x"`, `matches /x/`, `json`), joined by `and`, `or`, `not`',
+    )

@@ -33,7 +33,9 @@ def resolve(declaration: Declaration, source: LoadedFile) -> Resolved:
     return resolved
 
 
-def _expand(body: tuple[Item | Use, ...], source: LoadedFile, stack: list[str], problems: list[Diagnostic]) -> list[Item]:
+def _expand(
+    body: tuple[Item | Use, ...], source: LoadedFile, stack: list[str], problems: list[Diagnostic]
+) -> list[Item]:
     items: list[Item] = []
     for node in body:
         if isinstance(node, Item):
@@ -45,7 +47,7 @@ def _expand(body: tuple[Item | Use, ...], source: LoadedFile, stack: list[str], 
             continue
         declaration, owner = target
         if declaration.name in stack:
-            cycle = " → ".join([*stack[stack.index(declaration.name):], declaration.name])
+            cycle = " → ".join([*stack[stack.index(declaration.name) :], declaration.name])
             problems.append(error("E206", node.name_span, f"`use` cycle: {cycle}", "remove one of these `use` lines"))
             continue
         items.extend(_expand(declaration.body, owner, [*stack, declaration.name], problems))
@@ -76,9 +78,14 @@ def _name_items(items: list[Item], problems: list[Diagnostic]) -> tuple[Item, ..
         if earlier is not None:
             span = (item.name_span or item.kind_span) if item.name else item.kind_span
             generated = "" if item.name else f" (the name generated for this unnamed `{item.kind}`)"
-            problems.append(error("E208" if not item.name or not earlier.name else "E207", span,
-                                  f"item name `{name}`{generated} is already used",
-                                  f"first used at {_where(earlier.name_span or earlier.kind_span)}; rename one of them"))
+            problems.append(
+                error(
+                    "E208" if not item.name or not earlier.name else "E207",
+                    span,
+                    f"item name `{name}`{generated} is already used",
+                    f"first used at {_where(earlier.name_span or earlier.kind_span)}; rename one of them",
+                )
+            )
         else:
             seen[name] = item
         return named

@@ -96,8 +96,11 @@ SCORING: dict[str, SettingSpec] = {
     spec.key: spec
     for spec in (
         SettingSpec("method", _choice("weighted", "rar_explicit", "all", "mean"), "weighted|rar_explicit|all|mean"),
-        SettingSpec("normalize", _choice("positive", "healthbench", "minmax", "sum", "abs"),
-                    "positive|healthbench|minmax|sum|abs"),
+        SettingSpec(
+            "normalize",
+            _choice("positive", "healthbench", "minmax", "sum", "abs"),
+            "positive|healthbench|minmax|sum|abs",
+        ),
         SettingSpec("gate", _choice("zero", "cap", "none"), "zero|cap|none"),
         SettingSpec("hard_fail", _number(), "a number inside the range"),
         SettingSpec("range", _range, "LO..HI"),
@@ -133,8 +136,14 @@ def read_settings(block: str, entries: tuple[Setting, ...]) -> tuple[dict[str, A
         if spec is None:
             close = difflib.get_close_matches(entry.key, list(specs), n=1)
             guess = f"did you mean `{close[0]}`? " if close else ""
-            problems.append(error("E215", entry.span, f"unknown `{block}` setting `{entry.key}`",
-                                  guess + "valid settings: " + ", ".join(specs)))
+            problems.append(
+                error(
+                    "E215",
+                    entry.span,
+                    f"unknown `{block}` setting `{entry.key}`",
+                    guess + "valid settings: " + ", ".join(specs),
+                )
+            )
             continue
         if entry.key in values:
             problems.append(error("E213", entry.span, f"`{entry.key}` is set twice", "keep one of the two lines"))
@@ -142,5 +151,7 @@ def read_settings(block: str, entries: tuple[Setting, ...]) -> tuple[dict[str, A
         try:
             values[entry.key] = spec.read(entry.value)
         except SettingValueError as exc:
-            problems.append(error("E216", entry.value_span, f"invalid value `{entry.value}` for `{entry.key}`", str(exc)))
+            problems.append(
+                error("E216", entry.value_span, f"invalid value `{entry.value}` for `{entry.key}`", str(exc))
+            )
     return values, problems

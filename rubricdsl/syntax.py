@@ -9,7 +9,6 @@ ascending, and `and`/`or` chains flattened; the validator still sees what was wr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from .diagnostics import Span
 
@@ -31,13 +30,35 @@ TEXT_FIELDS = ("title", "prompt", "reference")
 SETTINGS_FIELDS = ("scoring", "judge")
 FIELD_ORDER = ("title", "prompt", "reference", "tags", "scoring", "judge")
 KEYWORDS = frozenset(
-    ["import", "rubric", "principles", "use", "title", "prompt", "reference", "tags", "scoring", "judge", "hard", "principle", "essential", "important", "optional", "pitfall", "criterion", "scale", "group", "check"]
+    [
+        "import",
+        "rubric",
+        "principles",
+        "use",
+        "title",
+        "prompt",
+        "reference",
+        "tags",
+        "scoring",
+        "judge",
+        "hard",
+        "principle",
+        "essential",
+        "important",
+        "optional",
+        "pitfall",
+        "criterion",
+        "scale",
+        "group",
+        "check",
+    ]
 )
 MEASURES = ("words", "chars", "lines", "sentences", "paragraphs", "bullets", "numbered", "headings")
 
 
 def _span() -> Span:
-    return field(default=NO_SPAN, compare=False, repr=False, kw_only=True)  # type: ignore[no-any-return]
+    span: Span = field(default=NO_SPAN, compare=False, repr=False, kw_only=True)
+    return span
 
 
 class Comments(tuple[str, ...]):
@@ -63,7 +84,8 @@ class Comments(tuple[str, ...]):
 
 
 def _comments() -> tuple[str, ...]:
-    return field(default=Comments(), kw_only=True)  # type: ignore[no-any-return]
+    comments: tuple[str, ...] = field(default=Comments(), kw_only=True)
+    return comments
 
 
 # ---------------------------------------------------------------- check expressions
@@ -118,7 +140,7 @@ class AnyOf:
     span: Span = _span()
 
 
-CheckExpr = Union[Comparison, TextTest, RegexTest, JsonTest, Not, AllOf, AnyOf]
+CheckExpr = Comparison | TextTest | RegexTest | JsonTest | Not | AllOf | AnyOf
 
 
 # ---------------------------------------------------------------- declarations
@@ -237,4 +259,4 @@ class File:
     path: str | None = field(default=None, compare=False)
 
 
-BodyNode = Union[Item, Use]
+BodyNode = Item | Use

@@ -10,14 +10,69 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 KINDS_WITH_DEFAULTS = {"principle": 1, "essential": 5, "important": 3, "optional": 1, "pitfall": -1}
-WORDS = ["response", "states", "energy", "five", "lists", "clear", "cites", "the", "a", "year", "#3", "x:y",
-         '"quoted"', "über", "naïve", "—", "100%", "(see)", "[ref]", "a/b"]
+WORDS = [
+    "response",
+    "states",
+    "energy",
+    "five",
+    "lists",
+    "clear",
+    "cites",
+    "the",
+    "a",
+    "year",
+    "#3",
+    "x:y",
+    '"quoted"',
+    "über",
+    "naïve",
+    "—",
+    "100%",
+    "(see)",
+    "[ref]",
+    "a/b",
+]
 
 names = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True).filter(
-    lambda n: n not in {"import", "rubric", "principles", "use", "title", "prompt", "reference", "tags", "scoring",
-                        "judge", "hard", "principle", "essential", "important", "optional", "pitfall", "criterion",
-                        "scale", "group", "check"} and not n.startswith(("hard_", "principle_", "essential_",
-                        "important_", "optional_", "pitfall_", "criterion_", "scale_", "group_")))
+    lambda n: (
+        n
+        not in {
+            "import",
+            "rubric",
+            "principles",
+            "use",
+            "title",
+            "prompt",
+            "reference",
+            "tags",
+            "scoring",
+            "judge",
+            "hard",
+            "principle",
+            "essential",
+            "important",
+            "optional",
+            "pitfall",
+            "criterion",
+            "scale",
+            "group",
+            "check",
+        }
+        and not n.startswith(
+            (
+                "hard_",
+                "principle_",
+                "essential_",
+                "important_",
+                "optional_",
+                "pitfall_",
+                "criterion_",
+                "scale_",
+                "group_",
+            )
+        )
+    )
+)
 bare_text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=8).map(" ".join)
 comment = st.lists(st.sampled_from(WORDS), max_size=4).map(lambda ws: ("# " + " ".join(ws)).rstrip())
 
@@ -36,13 +91,23 @@ def text_value(draw: st.DrawFn, indent: str) -> str:
 @st.composite
 def check_expr(draw: st.DrawFn, depth: int = 0) -> str:
     atoms = [
-        st.builds(lambda m, op, n: f"{m} {op} {n}", st.sampled_from(["words", "chars", "lines", "bullets", "headings"]),
-                  st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), st.integers(0, 500)),
-        st.builds(lambda op, s, ic: f'{op} "{s}"' + (" ignorecase" if ic else ""),
-                  st.sampled_from(["contains", "startswith", "endswith"]),
-                  st.sampled_from(["As an AI", 'say \\"hi\\"', "C:\\\\dir", "#tag"]), st.booleans()),
-        st.builds(lambda r, f: f"matches /{r}/{f}", st.sampled_from([r"\d{4}", r"a\/b", "^#+ ", "[a-z]+"]),
-                  st.sampled_from(["", "i", "ms"])),
+        st.builds(
+            lambda m, op, n: f"{m} {op} {n}",
+            st.sampled_from(["words", "chars", "lines", "bullets", "headings"]),
+            st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+            st.integers(0, 500),
+        ),
+        st.builds(
+            lambda op, s, ic: f'{op} "{s}"' + (" ignorecase" if ic else ""),
+            st.sampled_from(["contains", "startswith", "endswith"]),
+            st.sampled_from(["As an AI", 'say \\"hi\\"', "C:\\\\dir", "#tag"]),
+            st.booleans(),
+        ),
+        st.builds(
+            lambda r, f: f"matches /{r}/{f}",
+            st.sampled_from([r"\d{4}", r"a\/b", "^#+ ", "[a-z]+"]),
+            st.sampled_from(["", "i", "ms"]),
+        ),
         st.just("json"),
     ]
     if depth >= 2:
@@ -59,14 +124,21 @@ def check_expr(draw: st.DrawFn, depth: int = 0) -> str:
 
 @st.composite
 def item(draw: st.DrawFn, indent: str, step: int, depth: int = 0) -> str:
-    kind = draw(st.sampled_from(["hard", "criterion", "scale", "group", *KINDS_WITH_DEFAULTS]
-                                if depth < 2 else ["hard", "criterion", *KINDS_WITH_DEFAULTS]))
+    kind = draw(
+        st.sampled_from(
+            ["hard", "criterion", "scale", "group", *KINDS_WITH_DEFAULTS]
+            if depth < 2
+            else ["hard", "criterion", *KINDS_WITH_DEFAULTS]
+        )
+    )
     weight = ""
     if kind == "criterion":
         weight = f" {draw(st.sampled_from(['3', '-2', '0.5', '+7', '10']))}"
     elif kind in KINDS_WITH_DEFAULTS:
         default = KINDS_WITH_DEFAULTS[kind]
-        weight = draw(st.sampled_from(["", f" {default}", " 2" if default > 0 else " -2", " 1.5" if default > 0 else ""]))
+        weight = draw(
+            st.sampled_from(["", f" {default}", " 2" if default > 0 else " -2", " 1.5" if default > 0 else ""])
+        )
     elif kind in ("scale", "group"):
         weight = draw(st.sampled_from(["", " 1", " 2"]))
     name = draw(st.one_of(st.none(), names))
@@ -110,5 +182,5 @@ def rubric_source(draw: st.DrawFn) -> str:
     body = items + fields if draw(st.booleans()) else fields + items
     separators = draw(st.lists(st.sampled_from(["\n", "\n", "\n\n"]), min_size=len(body), max_size=len(body)))
     lead = draw(st.sampled_from(["", "# about main\n", "# about main\n\n"]))
-    parts.append(lead + "rubric main:" + "".join(sep + line for sep, line in zip(separators, body)))
+    parts.append(lead + "rubric main:" + "".join(sep + line for sep, line in zip(separators, body, strict=True)))
     return "\n\n".join(parts) + ("\n" if draw(st.booleans()) else "")

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
-GOOD = "rubric r:\n    title: Energy\n\n    hard short: The response is at most 100 words.\n        check: words <= 100\n"
+GOOD = (
+    "rubric r:\n    title: Energy\n\n    hard short: The response is at most 100 words.\n        check: words <= 100\n"
+)
 
 
 def rubric(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rubricdsl", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "rubricdsl", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def test_compile_prints_the_ir(tmp_path: Path) -> None:

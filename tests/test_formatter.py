@@ -60,7 +60,7 @@ def test_comments_survive_formatting(source: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("rubic hardescntialpfg:#\"\n\t\r 0123456789-.()/_\\")), max_size=200))
+@given(st.text(alphabet=st.sampled_from(list('rubic hardescntialpfg:#"\n\t\r 0123456789-.()/_\\')), max_size=200))
 def test_arbitrary_text_raises_only_rubric_error(text: str) -> None:
     try:
         parse(text)
@@ -89,5 +89,5 @@ def test_levels_are_written_ascending() -> None:
 
 
 def test_check_is_written_canonically() -> None:
-    source = 'rubric r:\n    hard h: Short.\n        check: (words<=250)  and  ((not json))  # why\n'
+    source = "rubric r:\n    hard h: Short.\n        check: (words<=250)  and  ((not json))  # why\n"
     assert format_text(source).splitlines()[-1] == "        check: words <= 250 and not json  # why"

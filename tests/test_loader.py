@@ -28,21 +28,43 @@ STYLE = "principles style:\n    principle clarity: Clear.\n    principle 2 engag
 
 
 def test_import_and_use_splice_items_in_place(tmp_path: Path) -> None:
-    write(tmp_path, {"common/style.rubric": STYLE,
-                     "m.rubric": 'import "common/style.rubric"\n\nrubric m:\n    hard a: A.\n    use style\n    hard b: B.\n'})
+    write(
+        tmp_path,
+        {
+            "common/style.rubric": STYLE,
+            "m.rubric": 'import "common/style.rubric"\n\nrubric m:\n    hard a: A.\n    use style\n    hard b: B.\n',
+        },
+    )
     rubric = load_rubric(tmp_path / "m.rubric")
-    assert [(i.name, i.weight) for i in rubric.items] == [("a", None), ("clarity", 1.0), ("engagement", 2.0), ("b", None)]
+    assert [(i.name, i.weight) for i in rubric.items] == [
+        ("a", None),
+        ("clarity", 1.0),
+        ("engagement", 2.0),
+        ("b", None),
+    ]
 
 
 def test_imports_are_not_transitive(tmp_path: Path) -> None:
-    write(tmp_path, {"a.rubric": STYLE, "b.rubric": 'import "a.rubric"\n',
-                     "c.rubric": 'import "b.rubric"\n\nrubric c:\n    use style\n'})
+    write(
+        tmp_path,
+        {
+            "a.rubric": STYLE,
+            "b.rubric": 'import "a.rubric"\n',
+            "c.rubric": 'import "b.rubric"\n\nrubric c:\n    use style\n',
+        },
+    )
     assert error_codes(tmp_path / "c.rubric") == ["E201"]
 
 
 def test_use_inside_an_imported_declaration_resolves_in_its_own_file(tmp_path: Path) -> None:
-    write(tmp_path, {"a.rubric": STYLE, "b.rubric": 'import "a.rubric"\n\nrubric base:\n    use style\n',
-                     "c.rubric": 'import "b.rubric"\n\nrubric c:\n    hard h: H.\n    use base\n'})
+    write(
+        tmp_path,
+        {
+            "a.rubric": STYLE,
+            "b.rubric": 'import "a.rubric"\n\nrubric base:\n    use style\n',
+            "c.rubric": 'import "b.rubric"\n\nrubric c:\n    hard h: H.\n    use base\n',
+        },
+    )
     assert [i.name for i in load_rubric(tmp_path / "c.rubric").items] == ["h", "clarity", "engagement"]
 
 
@@ -70,8 +92,10 @@ def test_import_cycles_name_the_cycle(tmp_path: Path) -> None:
 
 
 def test_importing_the_same_file_twice_is_harmless(tmp_path: Path) -> None:
-    write(tmp_path, {"s.rubric": STYLE,
-                     "m.rubric": 'import "s.rubric"\nimport "./s.rubric"\n\nrubric m:\n    use style\n'})
+    write(
+        tmp_path,
+        {"s.rubric": STYLE, "m.rubric": 'import "s.rubric"\nimport "./s.rubric"\n\nrubric m:\n    use style\n'},
+    )
     assert len(load_rubric(tmp_path / "m.rubric").items) == 2
 
 
@@ -106,10 +130,20 @@ def test_use_collision_names_both_places() -> None:
 
 
 def test_auto_names_count_per_kind_after_expansion_depth_first() -> None:
-    source = ("principles p:\n    hard: P.\n\nrubric r:\n    hard a: A.\n    hard: B.\n    use p\n"
-              "    group g: G.\n        hard: C.\n        criterion 2: D.\n    criterion 1: E.\n")
+    source = (
+        "principles p:\n    hard: P.\n\nrubric r:\n    hard a: A.\n    hard: B.\n    use p\n"
+        "    group g: G.\n        hard: C.\n        criterion 2: D.\n    criterion 1: E.\n"
+    )
     rubric = loads(source)
-    assert [i.name for i in rubric.all_items()] == ["a", "hard_2", "hard_3", "g", "hard_4", "criterion_1", "criterion_2"]
+    assert [i.name for i in rubric.all_items()] == [
+        "a",
+        "hard_2",
+        "hard_3",
+        "g",
+        "hard_4",
+        "criterion_1",
+        "criterion_2",
+    ]
 
 
 def test_used_rubrics_lend_settings_first_use_wins_transitively() -> None:
@@ -121,7 +155,12 @@ def test_used_rubrics_lend_settings_first_use_wins_transitively() -> None:
         "rubric top:\n    title: Top\n    scoring:\n        range: -1..1\n    use mid\n    use other\n"
     )
     top = loads(source, name="top")
-    assert (top.scoring.normalize, top.scoring.gate, top.scoring.range, top.scoring.on_na) == ("minmax", "none", (-1.0, 1.0), "zero")
+    assert (top.scoring.normalize, top.scoring.gate, top.scoring.range, top.scoring.on_na) == (
+        "minmax",
+        "none",
+        (-1.0, 1.0),
+        "zero",
+    )
     assert top.scoring.hard_fail == -1.0 and top.judge.samples == 3
     assert top.title == "Top" and loads(source, name="mid").title == "mid"
 

@@ -42,7 +42,11 @@ def test_keywords_are_whole_words() -> None:
 def test_item_parts_and_default_weights() -> None:
     body = items("rubric r:\n    essential 5 a: A.\n    pitfall -2 b: B.\n    criterion +3 c: C.\n    optional: D.\n")
     assert [(i.kind, i.weight, i.name) for i in body if isinstance(i, Item)] == [
-        ("essential", None, "a"), ("pitfall", -2.0, "b"), ("criterion", 3.0, "c"), ("optional", None, None)]
+        ("essential", None, "a"),
+        ("pitfall", -2.0, "b"),
+        ("criterion", 3.0, "c"),
+        ("optional", None, None),
+    ]
 
 
 def test_bare_text_keeps_colons_quotes_and_hashes() -> None:
@@ -51,7 +55,10 @@ def test_bare_text_keeps_colons_quotes_and_hashes() -> None:
 
 
 def test_block_text_dedents_and_keeps_tabs_and_hashes() -> None:
-    source = 'rubric r:\n    prompt: """\n\n        line one # kept\n          indented\n\t\n        \ttab\n\n        """\n    hard h: T.\n'
+    source = (
+        'rubric r:\n    prompt: """\n\n        line one # kept\n          indented\n\t\n'
+        '        \ttab\n\n        """\n    hard h: T.\n'
+    )
     (field,) = parse(source).declarations[0].fields
     assert field.value == Text("line one # kept\n  indented\n\n\ttab", block=True)
 
@@ -92,10 +99,12 @@ def test_end_of_file_never_leaks_lark_names() -> None:
 
 def test_check_precedence_and_flattening() -> None:
     expr = parse_check('words <= 250 and not contains "As an AI" or json and (lines > 2 and bullets == 5)')
-    assert expr == AnyOf((
-        AllOf((Comparison("words", "<=", 250), Not(TextTest("contains", "As an AI")))),
-        AllOf((JsonTest(), Comparison("lines", ">", 2), Comparison("bullets", "==", 5))),
-    ))
+    assert expr == AnyOf(
+        (
+            AllOf((Comparison("words", "<=", 250), Not(TextTest("contains", "As an AI")))),
+            AllOf((JsonTest(), Comparison("lines", ">", 2), Comparison("bullets", "==", 5))),
+        )
+    )
 
 
 def test_check_literals_and_escapes() -> None:
