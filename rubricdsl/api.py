@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from .compiler import compile_resolved
-from .diagnostics import Diagnostic, RubricError, Span, error
+from .diagnostics import Diagnostic, RubricError, Span, error, unique
 from .ir import RubricIR
 from .loader import LoadedFile, Workspace
 from .parser import collector_paused
@@ -62,19 +62,8 @@ def _compile_or_raise(loaded: LoadedFile) -> dict[str, RubricIR]:
     problems = [*all_problems(loaded), *problems]
     errors = [p for p in problems if p.is_error]
     if errors:
-        raise RubricError(_unique(errors))
+        raise RubricError(unique(errors))
     return compiled
-
-
-def _unique(problems: list[Diagnostic]) -> list[Diagnostic]:
-    seen: set[tuple[object, ...]] = set()
-    out = []
-    for p in problems:
-        key = (p.code, p.span.path, p.span.line, p.span.column, p.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
 
 
 def load(path: PathLike, *, root: PathLike | None = None) -> dict[str, RubricIR]:

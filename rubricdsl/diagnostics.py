@@ -68,6 +68,18 @@ def warning(code: str, span: Span, message: str, hint: str | None = None, fix: F
     return Diagnostic(code, Severity.WARNING, span, message, hint, fix)
 
 
+def unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Each diagnostic once, in order: an imported file's problems reach every file that imports it."""
+    seen: set[tuple[object, ...]] = set()
+    kept = []
+    for d in diagnostics:
+        key = (d.code, d.span.path, d.span.line, d.span.column, d.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append(d)
+    return kept
+
+
 class RubricError(Exception):
     """The only exception parsing, loading and compiling raise: it carries one or more diagnostics."""
 

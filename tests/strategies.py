@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from rubricdsl.syntax import ITEM_KINDS, KEYWORDS
+
 KINDS_WITH_DEFAULTS = {"principle": 1, "essential": 5, "important": 3, "optional": 1, "pitfall": -1}
 WORDS = [
     "response",
@@ -34,44 +36,8 @@ WORDS = [
 ]
 
 names = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True).filter(
-    lambda n: (
-        n
-        not in {
-            "import",
-            "rubric",
-            "principles",
-            "use",
-            "title",
-            "prompt",
-            "reference",
-            "tags",
-            "scoring",
-            "judge",
-            "hard",
-            "principle",
-            "essential",
-            "important",
-            "optional",
-            "pitfall",
-            "criterion",
-            "scale",
-            "group",
-            "check",
-        }
-        and not n.startswith(
-            (
-                "hard_",
-                "principle_",
-                "essential_",
-                "important_",
-                "optional_",
-                "pitfall_",
-                "criterion_",
-                "scale_",
-                "group_",
-            )
-        )
-    )
+    # Not a keyword, and not shaped like a generated name (`hard_2`), which could collide with one.
+    lambda n: n not in KEYWORDS and not n.startswith(tuple(f"{kind}_" for kind in ITEM_KINDS))
 )
 bare_text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=8).map(" ".join)
 comment = st.lists(st.sampled_from(WORDS), max_size=4).map(lambda ws: ("# " + " ".join(ws)).rstrip())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..api import all_problems, compile_loaded
 from ..config import LintConfig
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, unique
 from ..loader import LoadedFile, Workspace
 from ..resolve import resolve
 from .context import LintContext
@@ -56,14 +56,7 @@ def selected(code: str, config: LintConfig) -> bool:
 
 
 def _dedupe(problems: list[Diagnostic]) -> list[Diagnostic]:
-    seen: set[tuple[object, ...]] = set()
-    unique = []
-    for p in problems:
-        key = (p.code, p.span.line, p.span.column, p.message)
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return sorted(unique, key=lambda p: (p.span.line, p.span.column, p.code))
+    return sorted(unique(problems), key=lambda p: (p.span.line, p.span.column, p.code))
 
 
 def _unsuppressed(problems: list[Diagnostic], text: str) -> list[Diagnostic]:
@@ -89,8 +82,11 @@ def _unsuppressed(problems: list[Diagnostic], text: str) -> list[Diagnostic]:
     return [p for p in problems if p.is_error or not (codes_for(p.span.line) & {p.code, "ALL"})]
 
 
-def lint_paths(paths: Iterable[str | os.PathLike[str]], config: LintConfig | None = None,
-               root: str | os.PathLike[str] | None = None) -> tuple[list[Diagnostic], dict[str, str]]:
+def lint_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    config: LintConfig | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> tuple[list[Diagnostic], dict[str, str]]:
     """Lint files and directories; returns the diagnostics and each file's text (for rendering)."""
     config = config or LintConfig()
     files, _ = collect_files(paths)
@@ -103,16 +99,4 @@ def lint_paths(paths: Iterable[str | os.PathLike[str]], config: LintConfig | Non
         loaded = space.load_path(path)
         texts.update({f.display: f.text for f in space.files.values()})
         diagnostics.extend(lint_loaded(loaded, config))
-    return _dedupe_across_files(diagnostics), texts
-
-
-def _dedupe_across_files(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    """An imported file's errors are shown with every importer; list each once."""
-    seen: set[tuple[object, ...]] = set()
-    unique = []
-    for d in diagnostics:
-        key = (d.code, d.span.path, d.span.line, d.span.column, d.message)
-        if key not in seen:
-            seen.add(key)
-            unique.append(d)
-    return unique
+    return unique(diagnostics), texts  # an imported file's errors come with every importer
