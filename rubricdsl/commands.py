@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-_COMMAND_MODULES: tuple[str, ...] = ("rubricdsl.grade_cli", "rubricdsl.formats_cli")
+_COMMAND_MODULES: tuple[str, ...] = ("rubricdsl.grade_cli", "rubricdsl.formats_cli", "rubricdsl.serve_cli")
 
 
 def register(group: click.Group) -> None:

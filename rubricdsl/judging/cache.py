@@ -60,7 +60,13 @@ class SqliteCache:
         return JudgeReply(json.loads(decisions), model, usage=Usage.model_validate_json(usage), calls=0, cached=True)
 
     def put(self, key: str, reply: JudgeReply) -> None:
-        values = (key, reply.model, json.dumps(reply.decisions, sort_keys=True), reply.usage.model_dump_json(), time.time())
+        values = (
+            key,
+            reply.model,
+            json.dumps(reply.decisions, sort_keys=True),
+            reply.usage.model_dump_json(),
+            time.time(),
+        )
         for attempt in range(20):
             try:
                 with self._lock:

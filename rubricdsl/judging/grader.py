@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..checks import CheckContext
 from ..ir import RubricIR
@@ -26,19 +26,31 @@ from .schema import judged_items
 from .votes import combine_judges, samples_verdict, vote_of
 
 JudgeSpec = str | Judge | Sequence[str | Judge] | None
+T = TypeVar("T")
 
 
 class Grader:
-    def __init__(self, rubric: RubricIR | str | os.PathLike[str], judge: JudgeSpec = None, *,
-                 samples: int | None = None, concurrency: int = 16, cache: str | os.PathLike[str] | bool | None = None,
-                 api_key: str | None = None, base_url: str | None = None, max_retries: int = 2,
-                 temperature: float | None = None, mode: str | None = None):
+    def __init__(
+        self,
+        rubric: RubricIR | str | os.PathLike[str],
+        judge: JudgeSpec = None,
+        *,
+        samples: int | None = None,
+        concurrency: int = 16,
+        cache: str | os.PathLike[str] | bool | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        max_retries: int = 2,
+        temperature: float | None = None,
+        mode: str | None = None,
+    ):
         self.rubric = _as_rubric(rubric)
         self.samples = samples
         self.temperature = temperature
         self.concurrency = concurrency
-        self.judges = _make_judges(judge, self.rubric, api_key=api_key, base_url=base_url,
-                                   max_retries=max_retries, mode=mode)
+        self.judges = _make_judges(
+            judge, self.rubric, api_key=api_key, base_url=base_url, max_retries=max_retries, mode=mode
+        )
         self._cache_spec = cache
         self._cache: JudgeCache | None = None
         self._semaphores: dict[int, asyncio.Semaphore] = {}
@@ -47,25 +59,48 @@ class Grader:
     # -------------------------------------------------------------- public API
 
     def grade(self, response: str, prompt: str | None = None) -> GradeResult:
-        return run_sync(self.agrade(response, prompt))
+        return run_sync(self._closing(self.agrade(response, prompt)))
 
     def grade_many(self, responses: Sequence[str], prompts: Sequence[str | None] | None = None) -> list[GradeResult]:
-        return run_sync(self.agrade_many(responses, prompts))
+        return run_sync(self._closing(self.agrade_many(responses, prompts)))
 
-    async def agrade_many(self, responses: Sequence[str], prompts: Sequence[str | None] | None = None) -> list[GradeResult]:
+    async def aclose(self) -> None:
+        """Close the judges' clients of the running event loop (the sync API does so for the loop it runs)."""
+        for judge in self.judges:
+            close = getattr(judge, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def _closing(self, work: Coroutine[Any, Any, T]) -> T:
+        try:
+            return await work
+        finally:  # the sync API's loop ends here: a client left open on it fails noisily when collected later
+            await self.aclose()
+
+    async def agrade_many(
+        self, responses: Sequence[str], prompts: Sequence[str | None] | None = None
+    ) -> list[GradeResult]:
         prompts = list(prompts) if prompts is not None else [None] * len(responses)
         if len(prompts) != len(responses):
             raise ValueError(f"{len(responses)} responses but {len(prompts)} prompts")
-        return list(await asyncio.gather(*(self.agrade(r, p, raise_on_error=False) for r, p in zip(responses, prompts, strict=True))))
+        return list(
+            await asyncio.gather(
+                *(self.agrade(r, p, raise_on_error=False) for r, p in zip(responses, prompts, strict=True))
+            )
+        )
 
     async def agrade(self, response: str, prompt: str | None = None, *, raise_on_error: bool = True) -> GradeResult:
-        verdicts: dict[str, Verdict] = {name: self._check_verdict(expr, response) for name, expr in self._checks.items()}
+        verdicts: dict[str, Verdict] = {
+            name: self._check_verdict(expr, response) for name, expr in self._checks.items()
+        }
         usage, calls, model = Usage(), 0, None
         if judged_items(self.rubric.leaves()):
             if not self.judges:
                 names = ", ".join(i.name for i in judged_items(self.rubric.leaves()))
-                raise JudgeConfigError(f"rubric `{self.rubric.name}` needs a judge for: {names} "
-                                       "(give --judge provider/model, or set `judge: model:` in the rubric)")
+                raise JudgeConfigError(
+                    f"rubric `{self.rubric.name}` needs a judge for: {names} "
+                    "(give --judge provider/model, or set `judge: model:` in the rubric)"
+                )
             judged, usage, calls = await self._judge(response, prompt)
             verdicts.update(judged)
             model = ",".join(j.name for j in self.judges)
@@ -97,8 +132,8 @@ class Grader:
                 decision = outcome.decisions[item.name]
                 votes.append(vote_of(decision))
                 reasons.append(str(decision.get("reason", "")))
-            if isinstance(outcome, JudgeReply):
-                usage, calls = usage + outcome.usage, calls + (0 if outcome.cached else outcome.calls)
+            if isinstance(outcome, JudgeReply) and not outcome.cached:  # a cache hit made no call, spent no token
+                usage, calls = usage + outcome.usage, calls + outcome.calls
         verdicts = {}
         for item in judged_items(self.rubric.leaves()):
             by_judge = {name: samples_verdict(item, *table[item.name]) for name, table in per_judge.items()}
@@ -115,9 +150,9 @@ class Grader:
         async with self._semaphore():
             try:
                 reply = await judge.decide(request)
+                _check_complete(reply, request)  # inside: a reply missing items leaves them undecided
             except JudgeError as exc:
                 return exc
-        _check_complete(reply, request)
         if cache is not None and key is not None:
             cache.put(key, reply)
         return reply
@@ -145,12 +180,25 @@ def _check_complete(reply: JudgeReply, request: JudgeRequest) -> None:
         raise JudgeError(f"the judge gave no decision for: {', '.join(missing)}")
 
 
-def _failed(rubric: RubricIR, verdicts: dict[str, Verdict], why: str, model: str | None, usage: Usage,
-            calls: int) -> GradeResult:
+def _failed(
+    rubric: RubricIR, verdicts: dict[str, Verdict], why: str, model: str | None, usage: Usage, calls: int
+) -> GradeResult:
     undecided = {name: v.error or v.undecided or "" for name, v in verdicts.items() if not v.decided}
-    return GradeResult(reward=None, gate="closed", S=0.0, P=0.0, N=0.0, verdicts=verdicts, undecided=undecided,
-                       content_hash=rubric.content_hash, rubric=rubric.name, model=model, usage=usage,
-                       judge_calls=calls, error=why)
+    return GradeResult(
+        reward=None,
+        gate="closed",
+        S=0.0,
+        P=0.0,
+        N=0.0,
+        verdicts=verdicts,
+        undecided=undecided,
+        content_hash=rubric.content_hash,
+        rubric=rubric.name,
+        model=model,
+        usage=usage,
+        judge_calls=calls,
+        error=why,
+    )
 
 
 def _parse_check(source: str) -> CheckExpr:

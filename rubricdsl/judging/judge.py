@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import os
 import weakref
 from dataclasses import dataclass, field
@@ -44,14 +45,23 @@ class Judge(Protocol):
 class InstructorJudge:
     """A model reached through instructor: `anthropic/<model>` or `openai/<model>` (any compatible server)."""
 
-    def __init__(self, model: str, *, api_key: str | None = None, base_url: str | None = None,
-                 max_retries: int = 2, timeout: float = 120.0, retry: RetryPolicy | None = None,
-                 mode: str | None = None):
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        max_retries: int = 2,
+        timeout: float = 120.0,
+        retry: RetryPolicy | None = None,
+        mode: str | None = None,
+    ):
         provider, _, name = model.partition("/")
         if provider not in ("anthropic", "openai") or not name:
             raise JudgeConfigError(
                 f"unknown judge `{model}`: write `anthropic/MODEL` or `openai/MODEL` "
-                "(with --base-url for a local server)")
+                "(with --base-url for a local server)"
+            )
         self.name, self.provider, self.model = model, provider, name
         self.api_key, self.base_url, self.mode = api_key, base_url, mode
         self.max_retries, self.timeout = max_retries, timeout
@@ -76,6 +86,13 @@ class InstructorJudge:
             self._clients[loop] = client
         return client
 
+    async def aclose(self) -> None:
+        """Close the running loop's client. The sync API calls this before its loop ends: a client left to the
+        garbage collector makes the SDK schedule its close on whatever loop runs then, which fails noisily."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.client.close()
+
     def _make_client(self) -> Any:
         import instructor
 
@@ -93,10 +110,17 @@ class InstructorJudge:
         key = self.api_key or os.environ.get("OPENAI_API_KEY") or ("none" if self.base_url else None)
         if not key:
             raise JudgeConfigError("no API key for the OpenAI judge: set OPENAI_API_KEY (or give --base-url)")
-        raw = openai.AsyncOpenAI(api_key=key, base_url=self.base_url or os.environ.get("OPENAI_BASE_URL"),
-                                 max_retries=0, timeout=self.timeout)
-        mode = {"tools": instructor.Mode.TOOLS, "json_schema": instructor.Mode.JSON_SCHEMA,
-                "json": instructor.Mode.JSON}[self.mode or "tools"]
+        raw = openai.AsyncOpenAI(
+            api_key=key,
+            base_url=self.base_url or os.environ.get("OPENAI_BASE_URL"),
+            max_retries=0,
+            timeout=self.timeout,
+        )
+        mode = {
+            "tools": instructor.Mode.TOOLS,
+            "json_schema": instructor.Mode.JSON_SCHEMA,
+            "json": instructor.Mode.JSON,
+        }[self.mode or "tools"]
         return instructor.from_openai(raw, mode=mode)
 
     def _kwargs(self, request: JudgeRequest) -> dict[str, Any]:
@@ -104,18 +128,25 @@ class InstructorJudge:
             # The SDK (1.0 and later) has no `temperature` argument; the API still takes it in the body.
             sampling = {"extra_body": {"temperature": request.temperature}} if request.sends_temperature else {}
             return {"system": request.system_blocks(), "messages": request.messages(), **sampling}
-        return {"messages": [{"role": "system", "content": request.system}, *request.messages()],
-                "temperature": request.temperature}
+        return {
+            "messages": [{"role": "system", "content": request.system}, *request.messages()],
+            "temperature": request.temperature,
+        }
 
     async def decide(self, request: JudgeRequest) -> JudgeReply:
         counter = [0]
         token = _calls.set(counter)
         usage = Usage()
         try:
+
             async def call() -> Any:
                 return await self._client().create(
-                    model=self.model, response_model=request.reply_model, max_retries=self.max_retries,
-                    max_tokens=request.max_tokens, **self._kwargs(request))
+                    model=self.model,
+                    response_model=_wrapped(request.reply_model),
+                    max_retries=self.max_retries,
+                    max_tokens=request.max_tokens,
+                    **self._kwargs(request),
+                )
 
             try:
                 reply = await self.retry.run(call)
@@ -125,6 +156,20 @@ class InstructorJudge:
             return JudgeReply(decisions(reply), self.name, usage=usage, calls=max(counter[0], 1))
         finally:
             _calls.reset(token)
+
+
+@functools.lru_cache(maxsize=256)
+def _wrapped(model: type[Any]) -> type[Any]:
+    """The reply model as instructor's `ResponseSchema` subclass, made once per reply model.
+
+    Given a plain model, instructor derives a fresh subclass on every call, so its schema cache never hits and
+    each call pays for a pydantic class and two JSON schemas (most of a call's client CPU). Handing it the
+    subclass it would make leaves the request unchanged: same tool name, description and schema.
+    """
+    import instructor
+
+    wrapped: type[Any] = instructor.openai_schema(model)
+    return wrapped
 
 
 def _count_call(*_args: Any, **_kwargs: Any) -> None:
@@ -140,9 +185,14 @@ def read_usage(raw: Any) -> Usage:
     if hasattr(raw, "prompt_tokens"):  # OpenAI: prompt_tokens includes the cached ones
         details = getattr(raw, "prompt_tokens_details", None)
         cached = getattr(details, "cached_tokens", 0) or 0
-        return Usage(input_tokens=(raw.prompt_tokens or 0) - cached, cached_input_tokens=cached,
-                     output_tokens=raw.completion_tokens or 0)
-    return Usage(input_tokens=getattr(raw, "input_tokens", 0) or 0,
-                 cached_input_tokens=getattr(raw, "cache_read_input_tokens", 0) or 0,
-                 cache_creation_input_tokens=getattr(raw, "cache_creation_input_tokens", 0) or 0,
-                 output_tokens=getattr(raw, "output_tokens", 0) or 0)
+        return Usage(
+            input_tokens=(raw.prompt_tokens or 0) - cached,
+            cached_input_tokens=cached,
+            output_tokens=raw.completion_tokens or 0,
+        )
+    return Usage(
+        input_tokens=getattr(raw, "input_tokens", 0) or 0,
+        cached_input_tokens=getattr(raw, "cache_read_input_tokens", 0) or 0,
+        cache_creation_input_tokens=getattr(raw, "cache_creation_input_tokens", 0) or 0,
+        output_tokens=getattr(raw, "output_tokens", 0) or 0,
+    )

@@ -41,8 +41,7 @@ KIND_LABELS = {
 }
 
 
-def render_system(rubric: RubricIR, items: list[ItemIR], task: str | None,
-                  contexts: dict[str, tuple[str, ...]]) -> str:
+def render_system(rubric: RubricIR, items: list[ItemIR], task: str | None, contexts: dict[str, tuple[str, ...]]) -> str:
     parts = [INSTRUCTIONS]
     if rubric.judge.scale == "ternary" and any(i.kind != "scale" for i in items):
         parts.append(TERNARY)
@@ -72,8 +71,12 @@ def _one_block(text: str, indent: str) -> str:
 
 
 def render_user(response: str, nonce: str) -> str:
-    return (f"The response to grade is enclosed in <response-{nonce}> tags.\n\n"
-            f"<response-{nonce}>\n{response}\n</response-{nonce}>")
+    # The opening tag is written once, as the fence itself: the line above it names the code, not the tag,
+    # so the first `<response-CODE>` of the message opens the response and nothing before it can pass for it.
+    return (
+        f"The response to grade follows, between response tags with the code {nonce}.\n\n"
+        f"<response-{nonce}>\n{response}\n</response-{nonce}>"
+    )
 
 
 def render_conversation(messages: list[dict[str, object]]) -> str:

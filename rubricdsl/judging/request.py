@@ -98,8 +98,15 @@ def draw_nonce(response: str) -> str:
             return nonce
 
 
-def build_requests(rubric: RubricIR, response: str, prompt: str | None = None, *, samples: int | None = None,
-                   temperature: float | None = None, nonce: str | None = None) -> list[JudgeRequest]:
+def build_requests(
+    rubric: RubricIR,
+    response: str,
+    prompt: str | None = None,
+    *,
+    samples: int | None = None,
+    temperature: float | None = None,
+    nonce: str | None = None,
+) -> list[JudgeRequest]:
     """Every request grading one response needs: one per sample, or one per (item, sample)."""
     judge = rubric.judge
     count = samples or judge.samples
@@ -112,12 +119,18 @@ def build_requests(rubric: RubricIR, response: str, prompt: str | None = None, *
         batches = [[item] for item in ordered] if judge.granularity == "item" else [ordered] if ordered else []
         for batch in batches:
             fence = nonce or draw_nonce(response)
-            requests.append(JudgeRequest(
-                rubric=rubric, items=tuple(batch), sample=sample, nonce=fence, response=response,
-                system=render_system(rubric, batch, task, contexts),
-                user=render_user(response, fence),
-                temperature=judge.temperature if temperature is None else temperature,
-            ))
+            requests.append(
+                JudgeRequest(
+                    rubric=rubric,
+                    items=tuple(batch),
+                    sample=sample,
+                    nonce=fence,
+                    response=response,
+                    system=render_system(rubric, batch, task, contexts),
+                    user=render_user(response, fence),
+                    temperature=judge.temperature if temperature is None else temperature,
+                )
+            )
     return requests
 
 
@@ -140,6 +153,8 @@ def render_prompt_document(rubric: RubricIR, model: str | None = None) -> dict[s
     """What `rubric compile --format prompt` prints: the requests for a placeholder response."""
     requests = build_requests(rubric, PLACEHOLDER_RESPONSE, nonce="0123456789ab")
     chosen = model or rubric.judge.model or (rubric.judge.models[0] if rubric.judge.models else None)
+    if chosen and "/" in chosen:  # `provider/model`: the body names the model alone, as the judge sends it
+        chosen = chosen.split("/", 1)[1]
     bodies = [r.anthropic_body(chosen) for r in requests]
     note = "Items with a check are decided locally and never sent." if any(i.check for i in rubric.leaves()) else None
     document: dict[str, Any] = {"requests": bodies, "requests_per_response": len(bodies)}
@@ -152,6 +167,9 @@ def reply_schema(rubric: RubricIR) -> dict[str, Any]:
     """What `rubric compile --format schema` prints: the JSON schema of the judge's reply."""
     items = tuple(judged_items(rubric.leaves()))
     if rubric.judge.granularity == "item":
-        return {"per_item": {item.name: reply_model((item,), rubric.judge).model_json_schema(by_alias=True)
-                             for item in items}}
+        return {
+            "per_item": {
+                item.name: reply_model((item,), rubric.judge).model_json_schema(by_alias=True) for item in items
+            }
+        }
     return reply_model(items, rubric.judge).model_json_schema(by_alias=True)

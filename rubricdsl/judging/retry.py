@@ -18,10 +18,25 @@ T = TypeVar("T")
 FailureKind = Literal["transient", "fatal", "invalid"]
 
 _TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 529}
-_CONNECTION_ERRORS = {"APIConnectionError", "APITimeoutError", "ConnectError", "ReadTimeout", "ConnectTimeout",
-                      "RemoteProtocolError", "ReadError", "TimeoutException", "TimeoutError", "ConnectionError"}
-_INVALID_OUTPUT = {"ValidationError", "JSONDecodeError", "ResponseParsingError", "AsyncValidationError",
-                   "IncompleteOutputException"}
+_CONNECTION_ERRORS = {
+    "APIConnectionError",
+    "APITimeoutError",
+    "ConnectError",
+    "ReadTimeout",
+    "ConnectTimeout",
+    "RemoteProtocolError",
+    "ReadError",
+    "TimeoutException",
+    "TimeoutError",
+    "ConnectionError",
+}
+_INVALID_OUTPUT = {
+    "ValidationError",
+    "JSONDecodeError",
+    "ResponseParsingError",
+    "AsyncValidationError",
+    "IncompleteOutputException",
+}
 
 
 class JudgeError(Exception):
@@ -72,8 +87,10 @@ def _retry_after(cause: BaseException) -> float | None:
 
 def _fatal_message(status: int, cause: BaseException) -> str:
     if status in (401, 403):
-        return (f"the judge refused the credentials (HTTP {status}): check the API key "
-                "(ANTHROPIC_API_KEY / OPENAI_API_KEY) and the base URL")
+        return (
+            f"the judge refused the credentials (HTTP {status}): check the API key "
+            "(ANTHROPIC_API_KEY / OPENAI_API_KEY) and the base URL"
+        )
     body = str(getattr(cause, "message", cause)).splitlines()[0][:300]
     return f"the judge rejected the request (HTTP {status}): {body}"
 
@@ -92,7 +109,9 @@ class RetryPolicy:
         backoff: float = min(self.max_delay, self.base_delay * 2**attempt)
         return backoff * (0.5 + rng.random() / 2)
 
-    async def run(self, call: Callable[[], Awaitable[T]], *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> T:
+    async def run(
+        self, call: Callable[[], Awaitable[T]], *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    ) -> T:
         started = time.monotonic()
         rng = random.Random()
         for attempt in range(self.attempts):

@@ -30,7 +30,9 @@ def decision_model(kind: str, levels: tuple[int, ...], scale: str, allow_na: boo
     if kind == "scale":
         level_type = Literal[levels]  # type: ignore[valid-type]
         fields["level"] = (level_type, Field(description="The one level whose description fits the response best."))
-        name = "LevelDecision"
+        # One model per level set, each with its own name: two same-named models would make pydantic
+        # qualify the schema's definitions with the Python module path, leaking it into what is sent.
+        name = "LevelDecision" + "_".join(str(level).replace("-", "m") for level in ("", *levels))
     elif scale == "ternary":
         answer = Literal["holds", "partly", "does_not"]
         fields["answer"] = (answer, Field(description="holds, partly, or does_not hold for the response."))
