@@ -40,17 +40,18 @@ class RubricReward:
         self.fixed = rubric
         self.__name__ = name  # TRL names the reward's metrics after it
         self._graders: dict[str, Any] = {}
+        self._columns: dict[str, None] = {}  # every item column logged so far, in first-seen order
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_graders": {}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update({"_columns": {}, **state})
 
     async def __call__(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] | None = None,
                        **columns: Any) -> list[float | None]:
         results = await self.grade_batch(prompts, completions, **columns)
-        _report(results, columns)
+        _report(results, columns, self._columns)
         return [r.reward if r.reward is not None else self.on_failure for r in results]
 
     async def grade_batch(self, prompts: Sequence[Any] | None, completions: Sequence[Any] | None,
@@ -93,12 +94,15 @@ def _read(rubric: PathLike) -> str:
     return text
 
 
-def _report(results: list[GradeResult], columns: dict[str, Any]) -> None:
-    """Per-item credits as completion-table columns (`log_extra`), failure rate and tokens as metrics."""
+def _report(results: list[GradeResult], columns: dict[str, Any], logged: dict[str, None]) -> None:
+    """Per-item credits as completion-table columns (`log_extra`), failure rate and tokens as metrics.
+
+    Every column logged before is logged again (None where no row has the item): TRL extends only the
+    columns a batch logs, so a column left out would keep showing an earlier batch's credits."""
     log_extra, log_metric = columns.get("log_extra"), columns.get("log_metric")
     if callable(log_extra):
-        names = sorted({name for r in results for name in r.verdicts})
-        for name in names:
+        logged.update(dict.fromkeys(sorted({name for r in results for name in r.verdicts})))
+        for name in logged:
             log_extra(f"rubric/{name}", [_credit(r, name) for r in results])
     if callable(log_metric) and results:
         failed = sum(r.reward is None for r in results)
