@@ -8,6 +8,7 @@ all checks grades offline with no judge at all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -48,9 +49,8 @@ class Grader:
         self.samples = samples
         self.temperature = temperature
         self.concurrency = concurrency
-        self.judges = _make_judges(
-            judge, self.rubric, api_key=api_key, base_url=base_url, max_retries=max_retries, mode=mode
-        )
+        options = {"api_key": api_key, "base_url": base_url, "max_retries": max_retries, "mode": mode}
+        self.judges = _make_judges(judge, self.rubric, concurrency=concurrency, **options)
         self._cache_spec = cache
         self._cache: JudgeCache | None = None
         self._semaphores: dict[int, asyncio.Semaphore] = {}
@@ -147,7 +147,9 @@ class Grader:
             hit = cache.get(key)
             if hit is not None:
                 return hit
-        async with self._semaphore():
+        # A judge with its own bound (InstructorJudge) is limited there, across every grader sharing it.
+        limit = contextlib.nullcontext() if getattr(judge, "bounds_concurrency", False) else self._semaphore()
+        async with limit:
             try:
                 reply = await judge.decide(request)
                 _check_complete(reply, request)  # inside: a reply missing items leaves them undecided
@@ -217,17 +219,21 @@ def _as_rubric(rubric: RubricIR | str | os.PathLike[str]) -> RubricIR:
     return load_rubric(rubric)
 
 
-def _make_judges(spec: JudgeSpec, rubric: RubricIR, **options: Any) -> list[Judge]:
-    """Judges from an argument, else the rubric's `judge:` block, else `RUBRICDSL_JUDGE`."""
+def judge_specs(spec: JudgeSpec, rubric: RubricIR) -> list[str | Judge]:
+    """The judges to use: the argument, else the rubric's `judge:` block, else `RUBRICDSL_JUDGE`."""
     if spec is None:
         spec = list(rubric.judge.models) or rubric.judge.model or os.environ.get("RUBRICDSL_JUDGE")
     if spec is None:
         return []
     if isinstance(spec, str):
-        spec = [s.strip() for s in spec.split(",") if s.strip()]
-    elif not isinstance(spec, Sequence):
-        spec = [spec]
-    judges = [InstructorJudge(s, **options) if isinstance(s, str) else s for s in spec]
+        return [s.strip() for s in spec.split(",") if s.strip()]
+    if isinstance(spec, Sequence):
+        return list(spec)
+    return [spec]
+
+
+def _make_judges(spec: JudgeSpec, rubric: RubricIR, **options: Any) -> list[Judge]:
+    judges = [InstructorJudge(s, **options) if isinstance(s, str) else s for s in judge_specs(spec, rubric)]
     names = [j.name for j in judges]
     if len(set(names)) != len(names):
         raise JudgeConfigError(f"the same judge is named twice: {', '.join(names)}")

@@ -9,6 +9,7 @@ only and can be pickled into a trainer's worker process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import os
@@ -55,6 +56,7 @@ class InstructorJudge:
         timeout: float = 120.0,
         retry: RetryPolicy | None = None,
         mode: str | None = None,
+        concurrency: int | None = None,
     ):
         provider, _, name = model.partition("/")
         if provider not in ("anthropic", "openai") or not name:
@@ -66,16 +68,32 @@ class InstructorJudge:
         self.api_key, self.base_url, self.mode = api_key, base_url, mode
         self.max_retries, self.timeout = max_retries, timeout
         self.retry = retry or RetryPolicy()
+        # JUDGING.md: a semaphore per judge. Graders that share this judge (one per rubric in a reward
+        # function) share its bound, so concurrency does not multiply with the number of rubrics.
+        self.concurrency = concurrency
+        self.bounds_concurrency = concurrency is not None
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+        self._limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_clients"] = None  # clients belong to an event loop; a copy makes its own
+        state["_clients"] = state["_limits"] = None  # both belong to an event loop; a copy makes its own
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._clients = weakref.WeakKeyDictionary()
+        self._limits = weakref.WeakKeyDictionary()
+
+    def _limit(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        if self.concurrency is None:
+            return contextlib.nullcontext()
+        loop = asyncio.get_running_loop()
+        if loop not in self._limits:
+            self._limits[loop] = asyncio.Semaphore(self.concurrency)
+        return self._limits[loop]
 
     def _client(self) -> Any:
         loop = asyncio.get_running_loop()
@@ -149,7 +167,8 @@ class InstructorJudge:
                 )
 
             try:
-                reply = await self.retry.run(call)
+                async with self._limit():
+                    reply = await self.retry.run(call)
             except (JudgeError, JudgeConfigError) as exc:
                 raise type(exc)(str(exc)) from exc.__cause__
             usage = read_usage(getattr(reply, "_total_usage", None))

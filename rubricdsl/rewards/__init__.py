@@ -28,11 +28,22 @@ class RubricReward:
     (default None: TRL leaves the completion out); an authentication or configuration error raises.
     """
 
-    def __init__(self, judge: str | Sequence[str] | Any | None = None, *, rubric: RubricIR | PathLike | None = None,
-                 rubric_column: str = "rubric", rubrics: PathLike | None = None, root: PathLike | None = None,
-                 samples: int | None = None, concurrency: int = 16, cache: PathLike | bool | None = None,
-                 api_key: str | None = None, base_url: str | None = None, on_failure: float | None = None,
-                 name: str = "rubric_reward"):
+    def __init__(
+        self,
+        judge: str | Sequence[str] | Any | None = None,
+        *,
+        rubric: RubricIR | PathLike | None = None,
+        rubric_column: str = "rubric",
+        rubrics: PathLike | None = None,
+        root: PathLike | None = None,
+        samples: int | None = None,
+        concurrency: int = 16,
+        cache: PathLike | bool | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        on_failure: float | None = None,
+        name: str = "rubric_reward",
+    ):
         self.judge, self.samples, self.concurrency, self.cache = judge, samples, concurrency, cache
         self.api_key, self.base_url, self.on_failure = api_key, base_url, on_failure
         self.rubric_column = rubric_column
@@ -40,27 +51,32 @@ class RubricReward:
         self.fixed = rubric
         self.__name__ = name  # TRL names the reward's metrics after it
         self._graders: dict[str, Any] = {}
+        self._judges: dict[str, Any] = {}
         self._columns: dict[str, None] = {}  # every item column logged so far, in first-seen order
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_graders": {}}
+        return {**self.__dict__, "_graders": {}, "_judges": {}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update({"_columns": {}, **state})
 
-    async def __call__(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] | None = None,
-                       **columns: Any) -> list[float | None]:
+    async def __call__(
+        self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] | None = None, **columns: Any
+    ) -> list[float | None]:
         results = await self.grade_batch(prompts, completions, **columns)
         _report(results, columns, self._columns)
         return [r.reward if r.reward is not None else self.on_failure for r in results]
 
-    async def grade_batch(self, prompts: Sequence[Any] | None, completions: Sequence[Any] | None,
-                          **columns: Any) -> list[GradeResult]:
+    async def grade_batch(
+        self, prompts: Sequence[Any] | None, completions: Sequence[Any] | None, **columns: Any
+    ) -> list[GradeResult]:
         completions = list(completions or [])
         prompts = list(prompts) if prompts is not None else [None] * len(completions)
         rubrics = self._rubrics(len(completions), columns)
-        jobs = [self.grader(rubric).agrade(completion_text(c), prompt_text(p), raise_on_error=False)
-                for rubric, p, c in zip(rubrics, prompts, completions, strict=True)]
+        jobs = [
+            self.grader(rubric).agrade(completion_text(c), prompt_text(p), raise_on_error=False)
+            for rubric, p, c in zip(rubrics, prompts, completions, strict=True)
+        ]
         return list(await asyncio.gather(*jobs))
 
     def _rubrics(self, count: int, columns: dict[str, Any]) -> list[RubricIR]:
@@ -72,14 +88,36 @@ class RubricReward:
             raise RubricLookupError(f"no `{self.rubric_column}` column in the batch and no fixed rubric= given")
         return [self.library.get(v) for v in values]
 
+    def _pooled(self, spec: Any) -> Any:
+        """One judge object per model name, shared by every rubric's grader: the judge's semaphore then
+        bounds this reward function's calls to that model, however many rubrics a batch holds."""
+        if not isinstance(spec, str):
+            return spec
+        if spec not in self._judges:
+            from ..judging import InstructorJudge
+
+            self._judges[spec] = InstructorJudge(
+                spec, api_key=self.api_key, base_url=self.base_url, concurrency=self.concurrency
+            )
+        return self._judges[spec]
+
     def grader(self, rubric: RubricIR) -> Any:
         """One Grader per rubric (by content hash), made on first use."""
         grader = self._graders.get(rubric.content_hash)
         if grader is None:
             from ..judging import Grader
+            from ..judging.grader import judge_specs
 
-            grader = Grader(rubric, judge=self.judge, samples=self.samples, concurrency=self.concurrency,
-                            cache=self.cache, api_key=self.api_key, base_url=self.base_url)
+            judges = [self._pooled(spec) for spec in judge_specs(self.judge, rubric)]
+            grader = Grader(
+                rubric,
+                judge=judges,
+                samples=self.samples,
+                concurrency=self.concurrency,
+                cache=self.cache,
+                api_key=self.api_key,
+                base_url=self.base_url,
+            )
             self._graders[rubric.content_hash] = grader
         return grader
 
