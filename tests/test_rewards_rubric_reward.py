@@ -129,13 +129,13 @@ def test_columns_logged_before_are_logged_again_empty(server: JudgeServer) -> No
 
 def test_concurrency_is_bounded_per_judge_across_rubrics() -> None:
     """A batch mixing rubrics shares one judge object per model, so `concurrency` bounds all its calls."""
-    with JudgeServer(latency=0.05) as server:
+    with JudgeServer(latency=0.3) as server:
         reward = RubricReward(judge="anthropic/m", rubrics=PHYSICS.parent, api_key="test", base_url=server.url,
                               concurrency=2)
-        completions = [f"answer {i} [energy_conserved]" for i in range(8)]
-        rubrics = ["energy_conservation", INLINE] * 4
-        rewards = asyncio.run(reward(prompts=["p"] * 8, completions=completions, rubric=rubrics))
+        completions = [f"answer {i} [energy_conserved]" for i in range(12)]
+        rubrics = ["energy_conservation", INLINE] * 6
+        rewards = asyncio.run(reward(prompts=["p"] * 12, completions=completions, rubric=rubrics))
         peak = server.stats()["peak_concurrency"]
-    assert len(rewards) == 8 and all(r is not None for r in rewards)
+    assert len(rewards) == 12 and all(r is not None for r in rewards)
     assert peak <= 2, f"{peak} calls were in flight at once with concurrency=2"
     assert len(reward._judges) == 1  # one judge object, shared by both rubrics' graders
