@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rubricdsl import checks, measures
-from rubricdsl.checks import CheckContext, compile_regex, evaluate, render, satisfiability
+from rubricdsl.check_analysis import satisfiability
+from rubricdsl.checks import CheckContext, compile_regex, evaluate, render
 from rubricdsl.syntax import MEASURES, AllOf, AnyOf, CheckExpr, Comparison, JsonTest, Not, RegexTest, TextTest
 
 A = Comparison("words", "<=", 250)

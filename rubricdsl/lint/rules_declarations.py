@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from ..checks import satisfiability
+from ..check_analysis import satisfiability
 from ..diagnostics import Diagnostic, Span, warning
 from ..loader import LoadedFile
 from ..syntax import AllOf, AnyOf, CheckExpr, Comparison, Declaration, Field, Item, Not, Setting, Use
@@ -98,7 +98,7 @@ def duplicate_tag(ctx: LintContext) -> Iterator[Diagnostic]:
 def constant_check(ctx: LintContext) -> Iterator[Diagnostic]:
     """A `check:` that can never hold, or that holds for every response.
 
-    Found statically (`rubricdsl.checks.satisfiability`): `words < 0`, `words > 10 and words < 5`,
+    Found statically (`rubricdsl.check_analysis.satisfiability`): `words < 0`, `words > 10 and words < 5`,
     `contains "x" or not contains "x"`, `contains ""`.
     Why: the item is decided by the check alone and never sent to the judge, so a constant check gives the
     same verdict to every response: a hard rule that always fails rejects everything, a criterion that
