@@ -16,6 +16,7 @@ from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .builder import Builder, CommentTable
+from .check_builder import CheckBuilder
 from .diagnostics import Diagnostic, RubricError, Span, error
 from .grammar import parser
 from .lexer import lex
@@ -75,7 +76,8 @@ def parse_check(source: str, line: int = 1, column: int = 1, path: str | None = 
         raise RubricError(_check_error(exc, source, line, column, path)) from None
     except LarkError as exc:  # defensive: any other Lark failure is still our error type
         raise RubricError(error("E301", Span.point(line, column, path), f"invalid check: {exc}")) from None
-    return Builder(path, CommentTable(), {}).check_expression(tree, line, column)
+    expr: CheckExpr = CheckBuilder(path, line, column).transform(tree)
+    return expr
 
 
 @functools.lru_cache(maxsize=4096)
