@@ -23,6 +23,11 @@ __all__ = [
     "Span",
     "__version__",
     "aggregate",
+    "agree",
+    "diff_rubrics",
+    "generate_rubric",
+    "prefer",
+    "revise",
     "aggregate_many",
     "lint",
     "load",
@@ -49,6 +54,11 @@ _LAZY = {
     "GradeResult": ("rubricdsl.scoring", "GradeResult"),
     "Verdict": ("rubricdsl.scoring", "Verdict"),
     "Grader": ("rubricdsl.judging", "Grader"),
+    "prefer": ("rubricdsl.feedback.pairwise", "prefer"),
+    "generate_rubric": ("rubricdsl.feedback.generate", "generate_rubric"),
+    "revise": ("rubricdsl.feedback.critique", "revise"),
+    "agree": ("rubricdsl.feedback.metaeval", "agree"),
+    "diff_rubrics": ("rubricdsl.feedback.diff", "diff_rubrics"),
 }
 
 

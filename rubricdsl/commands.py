@@ -10,7 +10,12 @@ import importlib
 
 import click
 
-_COMMAND_MODULES: tuple[str, ...] = ("rubricdsl.grade_cli", "rubricdsl.formats_cli", "rubricdsl.serve_cli")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "rubricdsl.grade_cli",
+    "rubricdsl.formats_cli",
+    "rubricdsl.serve_cli",
+    "rubricdsl.feedback_cli",
+)
 
 
 def register(group: click.Group) -> None:
