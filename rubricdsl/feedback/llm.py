@@ -11,7 +11,6 @@ for every call of one command), and the persistent judge cache can answer repeat
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import json
 import os
@@ -22,7 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from pydantic import BaseModel
 
 from ..judging.cache import JudgeCache, open_cache
-from ..judging.judge import InstructorJudge, JudgeReply, read_usage
+from ..judging.judge import InstructorJudge, JudgeReply
 from ..judging.retry import JudgeConfigError, RetryPolicy
 from ..scoring.verdicts import Usage
 
@@ -89,35 +88,9 @@ class LLM:
         return Reply(value, usage, calls)
 
     async def _call(self, response_model: type[T], system: str, user: str) -> tuple[T, Usage, int]:
-        # The judge module counts requests (re-asks included) through a context variable that its client hook
-        # increments; setting our own counter here makes those counts ours.
-        from ..judging import judge as judge_module
-
-        counter = [0]
-        token = judge_module._calls.set(counter)
-        try:
-            judge = self._judge
-
-            async def call() -> Any:
-                return await judge._client().create(
-                    model=judge.model, response_model=_wrapped(response_model), max_retries=judge.max_retries,
-                    max_tokens=self.max_tokens, **self._kwargs(system, user))
-
-            reply = await judge.retry.run(call)
-        finally:
-            judge_module._calls.reset(token)
-        if not isinstance(reply, response_model):
-            raise JudgeConfigError(f"the client returned {type(reply).__name__}, not {response_model.__name__}")
-        return reply, read_usage(getattr(reply, "_total_usage", None)), max(counter[0], 1)
-
-    def _kwargs(self, system: str, user: str) -> dict[str, Any]:
         messages = [{"role": "user", "content": user}]
-        if self._judge.provider == "anthropic":
-            # As the judge does: the SDK has no `temperature` argument for current models; 0 is left out.
-            sampling = {"extra_body": {"temperature": self.temperature}} if self.temperature != 0.0 else {}
-            blocks = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
-            return {"system": blocks, "messages": messages, **sampling}
-        return {"messages": [{"role": "system", "content": system}, *messages], "temperature": self.temperature}
+        return await self._judge.structured(response_model, system, messages, max_tokens=self.max_tokens,
+                                            temperature=self.temperature)
 
     def _cache_key(self, response_model: type[BaseModel], system: str, user: str, sample: int,
                    nonce: str | None) -> str:
@@ -136,15 +109,6 @@ class LLM:
         if self._cache is None and self._cache_spec not in (False, None):
             self._cache = open_cache(None if self._cache_spec is True else self._cache_spec)  # type: ignore[arg-type]
         return self._cache
-
-
-@functools.lru_cache(maxsize=64)
-def _wrapped(model: type[T]) -> type[T]:
-    """The response model as instructor's schema subclass, made once (instructor would make one per call)."""
-    import instructor
-
-    wrapped: type[T] = instructor.openai_schema(model)
-    return wrapped
 
 
 async def closing(work: Coroutine[Any, Any, R], *owners: Any) -> R:

@@ -15,13 +15,16 @@ import functools
 import os
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel
 
 from ..scoring.verdicts import Usage
 from .request import JudgeRequest
 from .retry import JudgeConfigError, JudgeError, RetryPolicy
 from .schema import decisions
 
+M = TypeVar("M", bound=BaseModel)
 _calls: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("rubricdsl_judge_calls", default=None)
 
 
@@ -141,29 +144,47 @@ class InstructorJudge:
         }[self.mode or "tools"]
         return instructor.from_openai(raw, mode=mode)
 
-    def _kwargs(self, request: JudgeRequest) -> dict[str, Any]:
+    def _kwargs(self, system: str, messages: list[dict[str, Any]], temperature: float) -> dict[str, Any]:
         if self.provider == "anthropic":
-            # The SDK (1.0 and later) has no `temperature` argument; the API still takes it in the body.
-            sampling = {"extra_body": {"temperature": request.temperature}} if request.sends_temperature else {}
-            return {"system": request.system_blocks(), "messages": request.messages(), **sampling}
-        return {
-            "messages": [{"role": "system", "content": request.system}, *request.messages()],
-            "temperature": request.temperature,
-        }
+            # The SDK (1.0 and later) has no `temperature` argument; the API still takes it in the body. 0 is
+            # left out: current Claude models deprecate the parameter (see JudgeRequest.sends_temperature).
+            sampling = {"extra_body": {"temperature": temperature}} if temperature != 0.0 else {}
+            blocks = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+            return {"system": blocks, "messages": messages, **sampling}
+        return {"messages": [{"role": "system", "content": system}, *messages], "temperature": temperature}
 
     async def decide(self, request: JudgeRequest) -> JudgeReply:
+        reply, usage, calls = await self.structured(
+            request.reply_model,
+            request.system,
+            request.messages(),
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+        )
+        return JudgeReply(decisions(reply), self.name, usage=usage, calls=calls)
+
+    async def structured(
+        self,
+        response_model: type[M],
+        system: str,
+        messages: list[dict[str, Any]],
+        *,
+        max_tokens: int,
+        temperature: float,
+    ) -> tuple[M, Usage, int]:
+        """One structured call with any response model: this loop's client, instructor's re-asks, retries with
+        backoff, this judge's concurrency bound. Returns (reply, tokens over every attempt, requests sent)."""
         counter = [0]
         token = _calls.set(counter)
-        usage = Usage()
         try:
 
             async def call() -> Any:
                 return await self._client().create(
                     model=self.model,
-                    response_model=_wrapped(request.reply_model),
+                    response_model=_wrapped(response_model),
                     max_retries=self.max_retries,
-                    max_tokens=request.max_tokens,
-                    **self._kwargs(request),
+                    max_tokens=max_tokens,
+                    **self._kwargs(system, messages, temperature),
                 )
 
             try:
@@ -171,10 +192,11 @@ class InstructorJudge:
                     reply = await self.retry.run(call)
             except (JudgeError, JudgeConfigError) as exc:
                 raise type(exc)(str(exc)) from exc.__cause__
-            usage = read_usage(getattr(reply, "_total_usage", None))
-            return JudgeReply(decisions(reply), self.name, usage=usage, calls=max(counter[0], 1))
         finally:
             _calls.reset(token)
+        if not isinstance(reply, response_model):
+            raise JudgeConfigError(f"the client returned {type(reply).__name__}, not {response_model.__name__}")
+        return reply, read_usage(getattr(reply, "_total_usage", None)), max(counter[0], 1)
 
 
 @functools.lru_cache(maxsize=256)
