@@ -10,7 +10,6 @@ for every call of one command), and the persistent judge cache can answer repeat
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -20,7 +19,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from ..judging.cache import JudgeCache, open_cache
+from ..judging.cache import JudgeCache, cache_for
 from ..judging.judge import InstructorJudge, JudgeReply
 from ..judging.retry import JudgeConfigError, RetryPolicy
 from ..scoring.verdicts import Usage
@@ -53,16 +52,15 @@ class LLM:
                  mode: str | None = None, concurrency: int = 16, temperature: float = 0.0,
                  max_tokens: int = MAX_TOKENS, cache: str | os.PathLike[str] | bool | None = None):
         self._judge = InstructorJudge(model, api_key=api_key, base_url=base_url, max_retries=max_retries,
-                                      timeout=timeout, retry=retry, mode=mode)
+                                      timeout=timeout, retry=retry, mode=mode, concurrency=concurrency)
         self.name = model
         self.concurrency, self.temperature, self.max_tokens = concurrency, temperature, max_tokens
         self._cache_spec = cache
         self._cache: JudgeCache | None = None
-        self._semaphores: dict[int, asyncio.Semaphore] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_cache"], state["_semaphores"] = None, {}
+        state["_cache"] = None
         return state
 
     async def aclose(self) -> None:
@@ -81,8 +79,7 @@ class LLM:
             hit = cache.get(key)
             if hit is not None and "reply" in hit.decisions:
                 return Reply(response_model.model_validate(hit.decisions["reply"]), Usage(), 0, cached=True)
-        async with self._semaphore():
-            value, usage, calls = await self._call(response_model, system, user)
+        value, usage, calls = await self._call(response_model, system, user)  # bounded by the judge
         if cache is not None:
             cache.put(key, JudgeReply({"reply": value.model_dump(mode="json")}, self.name, usage=usage))
         return Reply(value, usage, calls)
@@ -99,15 +96,9 @@ class LLM:
                    "max_tokens": self.max_tokens, "sample": sample, "kind": "feedback"}
         return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
-    def _semaphore(self) -> asyncio.Semaphore:
-        loop_id = id(asyncio.get_running_loop())
-        if loop_id not in self._semaphores:
-            self._semaphores = {loop_id: asyncio.Semaphore(self.concurrency)}
-        return self._semaphores[loop_id]
-
     def _open_cache(self) -> JudgeCache | None:
-        if self._cache is None and self._cache_spec not in (False, None):
-            self._cache = open_cache(None if self._cache_spec is True else self._cache_spec)  # type: ignore[arg-type]
+        if self._cache is None:
+            self._cache = cache_for(self._cache_spec)
         return self._cache
 
 

@@ -87,3 +87,10 @@ class SqliteCache:
 
 def open_cache(path: str | os.PathLike[str] | None = None) -> SqliteCache:
     return SqliteCache(path if path is not None else default_cache_path())
+
+
+def cache_for(spec: str | os.PathLike[str] | bool | None) -> SqliteCache | None:
+    """The cache a `cache=` argument asks for: None or False, none; True, the default file; a path, that file."""
+    if spec is None or spec is False:
+        return None
+    return open_cache(None if spec is True else spec)

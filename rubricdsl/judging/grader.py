@@ -18,7 +18,7 @@ from ..checks import CheckContext
 from ..ir import RubricIR
 from ..scoring import GradeResult, GradingError, Usage, Verdict, aggregate
 from ..syntax import CheckExpr
-from .cache import JudgeCache, open_cache
+from .cache import JudgeCache, cache_for
 from .judge import InstructorJudge, Judge, JudgeReply
 from .request import JudgeRequest, build_requests
 from .retry import JudgeConfigError, JudgeError
@@ -166,8 +166,8 @@ class Grader:
         return self._semaphores[loop_id]
 
     def _open_cache(self) -> JudgeCache | None:
-        if self._cache is None and self._cache_spec not in (False, None):
-            self._cache = open_cache(None if self._cache_spec is True else self._cache_spec)  # type: ignore[arg-type]
+        if self._cache is None:
+            self._cache = cache_for(self._cache_spec)
         return self._cache
 
     def __getstate__(self) -> dict[str, Any]:
