@@ -23,16 +23,16 @@ __all__ = [
     "Span",
     "__version__",
     "aggregate",
+    "aggregate_many",
     "agree",
     "diff_rubrics",
     "generate_rubric",
-    "prefer",
-    "revise",
-    "aggregate_many",
     "lint",
     "load",
     "load_rubric",
     "loads",
+    "prefer",
+    "revise",
 ]
 
 

@@ -8,7 +8,9 @@ registering this command costs `rubric lint` nothing.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from .batch import BatchReport
     from .config import Config
     from .dataset import DatasetSummary
     from .ir import ItemIR, RubricIR
@@ -44,11 +47,22 @@ class ConfigFailure(click.ClickException):
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the judge cache.")
 @click.option("--root", type=click.Path(file_okay=False), default=None, help="Import root.")
 @click.option("--mode", type=click.Choice(["tools", "json_schema", "json"]), default=None,
-              help="Structured-output mode for openai/ judges.")
+              help="Structured-output mode for openai/ judges (default: json_schema with --base-url, else tools).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local",
+              help="Who grades a dataset: this process, or a pool of Ray actors (pip install 'rubricdsl[ray]').")
+@click.option("--address", default=None, help="The Ray cluster (ray://HOST:10001, auto); default: RAY_ADDRESS, "
+              "else a local Ray.")
+@click.option("--actors", type=click.IntRange(min=1), default=None,
+              help="Ray actors (default 2); each has --concurrency rows in flight.")
+@click.option("--batch", is_flag=True, help="Grade a dataset through Anthropic's Message Batches API (half price, "
+              "up to a day); rerun to resume.")
+@click.option("--poll-interval", type=click.FloatRange(min=0.0), default=30.0,
+              help="Seconds between checks of pending batches.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def grade(file: str, name: str | None, response: str | None, prompt: str | None, responses: str | None,
           out: str | None, judge: str | None, base_url: str | None, samples: int | None, concurrency: int | None,
-          cache: str | None, no_cache: bool, root: str | None, mode: str | None, fmt: str) -> None:
+          cache: str | None, no_cache: bool, root: str | None, mode: str | None, engine: str, address: str | None,
+          actors: int | None, batch: bool, poll_interval: float, fmt: str) -> None:
     """Grade one response (--response) or a dataset (--responses DATA.jsonl --out RESULTS.jsonl)."""
     if (response is None) == (responses is None):
         raise click.UsageError("give exactly one of --response and --responses")
@@ -56,6 +70,12 @@ def grade(file: str, name: str | None, response: str | None, prompt: str | None,
         raise click.UsageError("--responses needs --out (and takes prompts from the rows, not --prompt)")
     if cache is not None and no_cache:
         raise click.UsageError("--cache and --no-cache exclude each other")
+    if (engine != "local" or batch) and responses is None:
+        raise click.UsageError("--engine ray and --batch grade a dataset: give --responses and --out")
+    if batch and engine != "local":
+        raise click.UsageError("--batch runs on the provider's batch engine: it excludes --engine ray")
+    if engine != "ray" and (address is not None or actors is not None):
+        raise click.UsageError("--address and --actors need --engine ray")
     from .config import ConfigError, load_config
     from .judging.retry import JudgeConfigError
 
@@ -70,7 +90,8 @@ def grade(file: str, name: str | None, response: str | None, prompt: str | None,
             _grade_one(_pick(rubrics, name, file), options, _text(response or ""),
                        _text(prompt) if prompt is not None else None, fmt)
         else:
-            _grade_many(rubrics, name, file, options, responses, out or "", fmt)
+            engine_options = _EngineOptions(engine, address, actors or 2, batch, poll_interval)
+            _grade_many(rubrics, name, file, options, responses, out or "", fmt, engine_options)
     except (ConfigError, JudgeConfigError) as exc:
         raise ConfigFailure(str(exc)) from None
 
@@ -143,7 +164,26 @@ class _GraderOptions:
         from .judging.grader import Grader
 
         return Grader(rubric, judge=self.judge_for(rubric), samples=self.samples, concurrency=self.concurrency,
-                      cache=self.cache, base_url=self.base_url, mode=self.mode)
+                      cache=self.cache, base_url=self.base_url, mode=self.mode or default_mode(self.base_url))
+
+
+def default_mode(base_url: str | None) -> str | None:
+    """The structured-output mode of openai/ judges when --mode is not given.
+
+    A server of one's own (vLLM, SGLang, llama.cpp server, Ollama; given by --base-url or OPENAI_BASE_URL)
+    gets `json_schema`: all of them constrain decoding to a `response_format` schema, while forcing a named
+    tool is missing from some (older Ollama releases ignore `tool_choice`; llama.cpp needs --jinja). OpenAI
+    itself gets `tools` (None: the judge's own default). Anthropic judges are not affected.
+    """
+    return "json_schema" if base_url or os.environ.get("OPENAI_BASE_URL") else None
+
+
+class _EngineOptions:
+    """Where a dataset is graded: this process, Ray actors, or Anthropic's Message Batches."""
+
+    def __init__(self, engine: str, address: str | None, actors: int, batch: bool, poll_interval: float):
+        self.engine, self.address, self.actors = engine, address, actors
+        self.batch, self.poll_interval = batch, poll_interval
 
 
 def _configured_cache(config: Config) -> str | None:
@@ -220,9 +260,9 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def _grade_many(rubrics: dict[str, RubricIR], default: str | None, file: str, options: _GraderOptions,
-                responses: str, out: str, fmt: str) -> None:
+                responses: str, out: str, fmt: str, engine: _EngineOptions) -> None:
     from .api import pick
-    from .dataset import DatasetError, grade_dataset
+    from .dataset import DatasetError
 
     def factory(name: str | None) -> Grader:  # a RubricError from `pick` fails that row only, with its reason
         return options.grader(pick(rubrics, name or default, file))
@@ -230,8 +270,9 @@ def _grade_many(rubrics: dict[str, RubricIR], default: str | None, file: str, op
     if default is not None:
         _pick(rubrics, default, file)  # a misspelt --rubric is bad usage, not a failure of every row
     bar = _ProgressBar() if sys.stderr.isatty() else None
+    report = None
     try:
-        summary = grade_dataset(factory, responses, out, concurrency=options.concurrency, progress=bar)
+        summary, report = _run_engine(engine, factory, responses, out, options.concurrency, bar)
     except DatasetError as exc:
         raise ConfigFailure(str(exc)) from None
     except OSError as exc:  # an unreadable input, an output that is a directory, a full disk
@@ -239,8 +280,46 @@ def _grade_many(rubrics: dict[str, RubricIR], default: str | None, file: str, op
     finally:
         if bar is not None:
             bar.close()
-    click.echo(summary.model_dump_json(indent=2) if fmt == "json" else render_summary(summary, out))
+    if report is None:
+        click.echo(summary.model_dump_json(indent=2) if fmt == "json" else render_summary(summary, out))
+    elif fmt == "json":
+        click.echo(json.dumps({**summary.model_dump(mode="json"), "batch": report.model_dump(mode="json")}, indent=2))
+    else:
+        click.echo(render_summary(summary, out) + "\n" + render_batch_report(report))
     sys.exit(1 if summary.failed else 0)
+
+
+def _run_engine(engine: _EngineOptions, factory: Callable[[str | None], Grader], responses: str, out: str,
+                concurrency: int, bar: _ProgressBar | None) -> tuple[DatasetSummary, BatchReport | None]:
+    if engine.batch:  # polls until every batch has ended; Ctrl-C keeps the batch ids for a rerun
+        from .batch import grade_dataset as grade_batch
+
+        run = grade_batch(factory, responses, out, concurrency=concurrency, poll_interval=engine.poll_interval,
+                          progress=bar, log=lambda message: click.echo(message, err=True))
+        return run.summary, run.report
+    if engine.engine == "ray":
+        try:
+            from .ray import grade_dataset as grade_ray
+        except ImportError as exc:
+            raise ConfigFailure(str(exc)) from None
+        return grade_ray(factory, responses, out, address=engine.address, actors=engine.actors,
+                         concurrency=concurrency, progress=bar, verbose=False), None
+    from .dataset import grade_dataset
+
+    return grade_dataset(factory, responses, out, concurrency=concurrency, progress=bar), None
+
+
+def render_batch_report(report: BatchReport) -> str:
+    results = ", ".join(f"{n} {kind}" for kind, n in sorted(report.results.items())) or "none needed"
+    lines = [f"batches {len(report.batches)} ({report.submitted} requests submitted now, {report.reused} from an "
+             f"earlier run): {results}",
+             f"answered from batches {report.answered}; tokens in batches (half price): input "
+             f"{report.usage.input_tokens}, cached input {report.usage.cached_input_tokens}, "
+             f"output {report.usage.output_tokens}"]
+    if report.live:
+        lines.append("asked live instead: " + ", ".join(f"{n} {why}" for why, n in sorted(report.live.items())))
+    lines += [f"  {error}" for error in report.errors]
+    return "\n".join(lines)
 
 
 def render_summary(summary: DatasetSummary, out: str) -> str:

@@ -1,8 +1,8 @@
 """Test doubles that speak the providers' real wire formats, so tests exercise the real client stack.
 
-``JudgeServer`` is an HTTP server on 127.0.0.1 answering Anthropic ``/v1/messages`` and OpenAI
-``/v1/chat/completions`` from a deterministic oracle, with seeded fault injection. It needs only the
-standard library and pydantic; the SDKs it serves are never imported here.
+``JudgeServer`` is an HTTP server on 127.0.0.1 answering Anthropic ``/v1/messages`` (and Message Batches,
+``/v1/messages/batches``) and OpenAI ``/v1/chat/completions`` from a deterministic oracle, with seeded fault
+injection. It needs only the standard library and pydantic; the SDKs it serves are never imported here.
 """
 
 from __future__ import annotations

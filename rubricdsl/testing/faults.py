@@ -13,9 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ANSWERING", "FAULT_KINDS", "FaultConfig", "FaultPlan", "malform"]
+__all__ = ["ANSWERING", "BATCH_ONLY", "FAULT_KINDS", "FaultConfig", "FaultPlan", "malform"]
 
-FAULT_KINDS = frozenset({"ok", "400", "401", "429", "500", "529", "malformed", "drop", "slow"})
+BATCH_ONLY = frozenset({"errored", "expired", "canceled"})
+"""Results only a Message Batch request can have; a live request that draws one is answered normally."""
+FAULT_KINDS = frozenset({"ok", "400", "401", "429", "500", "529", "malformed", "drop", "slow"}) | BATCH_ONLY
 ANSWERING = (None, "slow", "malformed")
 """Faults that still need the oracle's answer (the others replace it)."""
 
@@ -27,6 +29,8 @@ class FaultConfig:
     ``faults_by_response`` maps a substring of the graded response to a fault kind (every matching request)
     or to a sequence of kinds consumed one per matching request, then no fault (``"ok"`` = no fault).
     The first matching key wins; ``""`` matches every request. Scripted faults override random ones.
+    In a Message Batch, ``"errored"``/``"expired"``/``"canceled"`` give that result type, and the HTTP
+    faults (``"429"``, ``"500"``, ``"drop"``, ...) an ``errored`` result with the matching error type.
     """
 
     rate_429: float = 0.0

@@ -1,4 +1,5 @@
-"""A real HTTP judge for tests and benchmarks: Anthropic Messages and OpenAI Chat Completions on 127.0.0.1.
+"""A real HTTP judge for tests and benchmarks: Anthropic Messages (and Message Batches) and OpenAI Chat
+Completions on 127.0.0.1.
 
 Why a server and not a mock: the grader's whole client path (the real ``anthropic``/``openai`` SDKs,
 instructor's schema and re-asks, the SDK's retries and ``retry-after``, connection pooling, concurrency)
@@ -19,11 +20,13 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from rubricdsl.testing.faults import ANSWERING, FAULT_KINDS, FaultConfig, FaultPlan, malform
+from rubricdsl.testing.batches import Batch, BatchStore, batch_object, check_batch, errored_result
+from rubricdsl.testing.faults import ANSWERING, BATCH_ONLY, FAULT_KINDS, FaultConfig, FaultPlan, malform
 from rubricdsl.testing.oracles import (
     Fault,
     Oracle,
@@ -51,6 +54,7 @@ __all__ = ["FAULT_KINDS", "FaultConfig", "JudgeServer", "RecordedRequest", "main
 
 JSONDict = dict[str, Any]
 _ANTHROPIC_PATHS = ("/v1/messages",)
+_BATCHES = "/v1/messages/batches"
 _OPENAI_PATHS = ("/v1/chat/completions", "/chat/completions")
 
 
@@ -127,7 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
         if outcome.status is None:
             self.close_connection = True
             return
-        data = json.dumps(outcome.reply).encode()
+        raw_reply = isinstance(outcome.reply, bytes)  # batch results: JSON Lines, sent as they are
+        data = outcome.reply if raw_reply else json.dumps(outcome.reply).encode()
         try:
             self.send_response(outcome.status)
             for name, value in {"content-type": "application/json", **outcome.headers}.items():
@@ -151,13 +156,17 @@ class JudgeServer:
         valid_keys: Iterable[str] | None = ("test",),
         host: str = "127.0.0.1",
         port: int = 0,
+        batch_delay: float = 0.0,
     ) -> None:
+        """``batch_delay``: seconds a Message Batch stays ``in_progress`` before it ends."""
         self.oracle, self.faults, self.latency, self.seed = oracle, faults or FaultConfig(), latency, seed
+        self.batch_delay = batch_delay
         self.valid_keys = None if valid_keys is None else frozenset(valid_keys)
         self.host, self.port = host, port
         self._lock = threading.Lock()
         self._cache = PromptCache()
         self._faults = FaultPlan(self.faults, seed)
+        self._batches = BatchStore()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.reset()
@@ -202,13 +211,15 @@ class JudgeServer:
         return f"http://{self.host}:{self.port}"
 
     def reset(self) -> None:
-        """Forget requests, counters, the prompt cache and scripted faults; reseed the fault RNG."""
+        """Forget requests, batches, counters, the prompt cache and scripted faults; reseed the fault RNG."""
         with self._lock:
             self._records: list[RecordedRequest] = []
+            self._batch_records: list[RecordedRequest] = []
             self._ids = itertools.count(1)
             self._inflight = self._peak = 0
         self._cache.clear()
         self._faults.reset()
+        self._batches.clear()
 
     # inspection ------------------------------------------------------------------------------------
     @property
@@ -216,6 +227,17 @@ class JudgeServer:
         """A snapshot of the recorded requests, in the order they were answered."""
         with self._lock:
             return list(self._records)
+
+    @property
+    def batch_requests(self) -> list[RecordedRequest]:
+        """The requests inside Message Batches, as answered when their batch ended (path: the batch's)."""
+        with self._lock:
+            return list(self._batch_records)
+
+    @property
+    def batches(self) -> list[Batch]:
+        """Every Message Batch created, in creation order."""
+        return self._batches.all()
 
     @property
     def calls(self) -> dict[str, int]:
@@ -276,6 +298,8 @@ class JudgeServer:
             status, body = error(kind, message)
             return _Outcome(status, body, dict(extra), self.latency)
 
+        if path == _BATCHES or path.startswith(_BATCHES + "/"):
+            return self._batch_route(method, path, headers, raw, rec)
         if method != "POST" or path not in _ANTHROPIC_PATHS + _OPENAI_PATHS:
             return fail("404", f"no route {method} {path}")
         try:  # parsed before the key check only so that rejected requests are recorded with their body
@@ -291,9 +315,32 @@ class JudgeServer:
         problem = check_body(body, openai)
         if problem:
             return fail("400", problem)
+        fault, result, tool_name = self._judge(body, openai, rec)
+        if fault == "oracle_error":  # the oracle is test code: report its bug, do not let the SDK retry
+            return fail("500", f"JudgeServer {rec.error}", **{"x-should-retry": "false"})
+        if fault not in ANSWERING:
+            if fault == "drop":
+                return _Outcome(None, None, {}, self.latency)
+            extra = {"retry-after": self.faults.retry_after} if fault == "429" and self.faults.retry_after else {}
+            return fail(str(fault), **extra)
+        assert result is not None
+        delay = self.latency + (self.faults.slow_seconds if fault == "slow" else 0.0)
+        return _Outcome(200, self._reply(rec.index, openai, body, result, tool_name), {}, delay)
+
+    def _judge(
+        self, body: JSONDict, openai: bool, rec: RecordedRequest, *, batch: bool = False
+    ) -> tuple[str | None, JSONDict | str | None, str | None]:
+        """(fault, the answer to send or None, tool name) of one checked request, live or in a batch.
+
+        ``"oracle_error"`` as the fault means the oracle raised (``rec.error`` says how). A batch-only fault
+        drawn by a live request is dropped, so one scripted sequence can fail a batch request and let the
+        live re-ask that follows it succeed.
+        """
         tool_name, raw_schema = (openai_target if openai else anthropic_target)(body)
         rec.response_text = response = extract_response(body["messages"])
         fault = self._faults.draw(response)
+        if fault in BATCH_ONLY and not batch:
+            fault = None
         result: JSONDict | str | None = None
         if fault in ANSWERING:
             props = deref(raw_schema, raw_schema).get("properties", {}) if raw_schema else {}
@@ -317,23 +364,82 @@ class JudgeServer:
             except Fault as forced:
                 fault = None if forced.kind == "ok" else forced.kind
                 result = fill_from_schema(raw_schema) if raw_schema else ""
-            except Exception as exc:  # the oracle is test code: report its bug, do not let the SDK retry
+            except Exception as exc:
                 rec.error = f"oracle raised {exc!r}"
                 rec.fault = "oracle_error"
-                return fail("500", f"JudgeServer oracle raised {exc!r}", **{"x-should-retry": "false"})
+                return "oracle_error", None, tool_name
         rec.fault = fault
-        if fault not in ANSWERING:
-            if fault == "drop":
-                return _Outcome(None, None, {}, self.latency)
-            extra = {"retry-after": self.faults.retry_after} if fault == "429" and self.faults.retry_after else {}
-            return fail(str(fault), **extra)
-        assert result is not None
-        if fault == "malformed":
+        if fault == "malformed" and result is not None:
             rng = self._faults.child_rng()
             required = list(deref(raw_schema, raw_schema).get("required", [])) if raw_schema else []
             result = malform(result, required, rng) if isinstance(result, dict) else result[: len(result) // 2]
-        delay = self.latency + (self.faults.slow_seconds if fault == "slow" else 0.0)
-        return _Outcome(200, self._reply(rec.index, openai, body, result, tool_name), {}, delay)
+        return fault, result, tool_name
+
+    # Message Batches ---------------------------------------------------------------------------------
+    def _batch_route(
+        self, method: str, path: str, headers: dict[str, str], raw: bytes, rec: RecordedRequest
+    ) -> _Outcome:
+        """``POST /v1/messages/batches``, ``GET .../{id}`` and ``GET .../{id}/results`` (JSON Lines)."""
+
+        def fail(kind: str, message: str | None = None) -> _Outcome:
+            status, body = anthropic_error(kind, message)
+            return _Outcome(status, body, {}, self.latency)
+
+        parts = path[len(_BATCHES):].strip("/").split("/") if path != _BATCHES else []
+        if method == "POST" and raw:
+            try:
+                rec.body = json.loads(raw)
+            except ValueError:
+                rec.body = None
+                return fail("400", "body is not JSON")
+        key, rec.auth = api_key(headers)
+        if key is None or (self.valid_keys is not None and key not in self.valid_keys):
+            return fail("401", "invalid x-api-key")
+        if method == "POST" and not parts:
+            problem = check_batch(rec.body, len(raw))
+            if problem:
+                return fail("400", problem)
+            created = self._batches.create(rec.body["requests"], self.batch_delay)
+            return _Outcome(200, batch_object(created, None), {}, self.latency)
+        batch = self._batches.get(parts[0]) if method == "GET" and parts else None
+        if batch is None or len(parts) > 2 or (len(parts) == 2 and parts[1] != "results"):
+            return fail("404", f"no batch {parts[0]}" if method == "GET" and parts else f"no route {method} {path}")
+        ended = self._finish(batch)
+        if len(parts) == 1:
+            results_url = f"{self.url}{_BATCHES}/{batch.id}/results"
+            return _Outcome(200, batch_object(batch, results_url if ended else None), {}, self.latency)
+        if not ended or batch.results is None:
+            return fail("400", f"batch {batch.id} is still in_progress: its results are not ready")
+        lines = b"".join(json.dumps(line).encode() + b"\n" for line in reversed(batch.results))
+        return _Outcome(200, lines, {"content-type": "application/binary"}, self.latency)
+
+    def _finish(self, batch: Batch) -> bool:
+        """End the batch once its delay has passed, answering every request (once, in request order)."""
+        with batch.lock:
+            if batch.results is not None:
+                return True
+            if time.monotonic() < batch.ready:
+                return False
+            results = []
+            for number, request in enumerate(batch.requests):
+                params, custom_id = request["params"], request["custom_id"]
+                sub = RecordedRequest(number, f"{_BATCHES}/{batch.id}", {}, params)
+                fault, result, tool_name = self._judge(params, False, sub, batch=True)
+                if fault in ANSWERING and result is not None:
+                    usage = self._cache.anthropic_usage(params)
+                    message = anthropic_message(f"msg_batch{number:08d}", str(params.get("model", "")), result,
+                                                tool_name, usage)
+                    outcome: JSONDict = {"type": "succeeded", "message": message}
+                elif fault in ("expired", "canceled"):
+                    outcome = {"type": fault}
+                else:
+                    outcome = errored_result(str(fault), f"JudgeServer {sub.error}" if sub.error else None)
+                sub.status, sub.reply = 200, outcome
+                results.append({"custom_id": custom_id, "result": outcome})
+                with self._lock:
+                    self._batch_records.append(sub)
+            batch.results, batch.ended_at = results, datetime.now(timezone.utc)
+            return True
 
     def _reply(
         self, number: int, openai: bool, body: JSONDict, result: JSONDict | str, tool_name: str | None
@@ -357,6 +463,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for kind in ("429", "529", "500", "malformed", "drop", "slow"):
         parser.add_argument(f"--rate-{kind}", type=float, default=0.0, dest=f"rate_{kind}")
     parser.add_argument("--slow-seconds", type=float, default=1.0)
+    parser.add_argument("--batch-delay", type=float, default=0.0, help="seconds before a Message Batch ends")
     args = parser.parse_args(argv)
     faults = FaultConfig(
         **{f"rate_{k}": getattr(args, f"rate_{k}") for k in ("429", "529", "500", "malformed", "drop", "slow")},
@@ -369,6 +476,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         valid_keys=args.key or ("test",),
         host=args.host,
         port=args.port,
+        batch_delay=args.batch_delay,
     )
     with server:
         print(server.url, flush=True)
