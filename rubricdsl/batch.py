@@ -41,14 +41,14 @@ from pydantic import BaseModel, Field, ValidationError
 
 # The local engine's own planning helpers, so that both engines refuse, plan and grade rows identically.
 from .dataset import (
-    _NO_RUBRIC,
+    NO_RUBRIC,
     DatasetSummary,
     GraderFactory,
+    GraderPool,
     Progress,
-    _Graders,
-    _require_judges,
     agrade_dataset,
     plan_run,
+    require_judges,
 )
 from .dataset_io import DatasetError, Repair, open_output, read_rows
 from .judging.grader import Grader
@@ -330,7 +330,7 @@ class _Chunk:
     size: int = 0
 
 
-def _requests(graders: _Graders, rows_path: str | os.PathLike[str],
+def _requests(graders: GraderPool, rows_path: str | os.PathLike[str],
               pending: set[str]) -> Iterator[tuple[InstructorJudge, JudgeRequest]]:
     """Every batchable (judge, request) the pending rows need, as the Grader will build them."""
     for row in read_rows(rows_path):
@@ -338,7 +338,7 @@ def _requests(graders: _Graders, rows_path: str | os.PathLike[str],
             continue
         try:
             grader = graders.get(row.rubric)
-        except _NO_RUBRIC:
+        except NO_RUBRIC:
             continue  # the row fails with its reason when graded
         judges = [j for j in grader.judges if isinstance(j, InstructorJudge) and _batchable(j)]
         if not judges or not judged_items(grader.rubric.leaves()):
@@ -350,7 +350,7 @@ def _requests(graders: _Graders, rows_path: str | os.PathLike[str],
 
 
 class _Runner:
-    def __init__(self, graders: _Graders, judges: dict[str, InstructorJudge], rows_path: str | os.PathLike[str],
+    def __init__(self, graders: GraderPool, judges: dict[str, InstructorJudge], rows_path: str | os.PathLike[str],
                  pending: set[str], state: _State, report: BatchReport, *, poll_interval: float,
                  max_wait: float | None, max_requests: int, max_bytes: int, log: Log) -> None:
         self.graders, self.judges, self.rows_path, self.pending = graders, judges, rows_path, pending
@@ -465,12 +465,12 @@ async def agrade_dataset_batch(source: Grader | GraderFactory, rows_path: str | 
     state = _State(state_path(out_path))
     report = BatchReport(state=str(state.path))
     results = _Results(report)
-    graders = _Graders(source)
+    graders = GraderPool(source)
     writer, repair = open_output(out_path)  # holds the output's lock while batches are submitted and polled
     try:
         pending = _pending(rows_path, repair)
         names = set(pending.values())
-        _require_judges(graders, names)
+        require_judges(graders, names)
         judges = _batch_judges(graders, names)
         runner = _Runner(graders, judges, rows_path, set(pending), state, report, poll_interval=poll_interval,
                          max_wait=max_wait, max_requests=max_requests, max_bytes=max_bytes, log=say)
@@ -505,14 +505,14 @@ def _pending(rows_path: str | os.PathLike[str], repair: Repair) -> dict[str, str
     return {key: plan.rubric_of[key] for key in plan.pending}
 
 
-def _batch_judges(graders: _Graders, names: set[str | None]) -> dict[str, InstructorJudge]:
+def _batch_judges(graders: GraderPool, names: set[str | None]) -> dict[str, InstructorJudge]:
     """The Anthropic judges of the rubrics to grade, by name; an error when judges exist but none is one."""
     found: dict[str, InstructorJudge] = {}
     others: set[str] = set()
     for name in names:
         try:
             grader = graders.get(name)
-        except _NO_RUBRIC:
+        except NO_RUBRIC:
             continue
         if not judged_items(grader.rubric.leaves()):
             continue

@@ -46,7 +46,7 @@ GraderFactory = Callable[[str | None], Grader]
 Progress = Callable[[int, int], None]  # (rows done, rows to grade in this run)
 _MAX_ERRORS = 20  # failed rows listed in the summary; the output file has them all
 # What a factory may raise for a rubric it cannot give (an unknown name): that row fails, the run goes on.
-_NO_RUBRIC = (RubricError, LookupError, ValueError)
+NO_RUBRIC = (RubricError, LookupError, ValueError)
 
 
 class RunCounts(BaseModel):
@@ -102,7 +102,7 @@ def plan_run(rows_path: str | os.PathLike[str], repair: Repair) -> Plan:
     return Plan(rubric_of, done, repair)
 
 
-class _Graders:
+class GraderPool:
     """One grader per rubric name, built once; a name that cannot be built is remembered as its error."""
 
     def __init__(self, source: Grader | GraderFactory):
@@ -124,10 +124,14 @@ class _Graders:
             return ValueError(f"this run grades rubric `{self._source.rubric.name}`, not `{name}`")
         try:
             grader = self._source(name)
-        except _NO_RUBRIC as exc:
+        except NO_RUBRIC as exc:
             return exc
         same = next((g for g in self._built.values() if isinstance(g, Grader) and g.rubric is grader.rubric), None)
         return same or grader  # `--rubric x` and rows naming `x` share one grader (and its semaphore)
+
+    async def aclose(self) -> None:
+        for grader in {id(g): g for g in self._built.values() if isinstance(g, Grader)}.values():
+            await grader.aclose()
 
     def rubrics(self) -> list[RubricIR]:
         return list({id(g.rubric): g.rubric for g in self._built.values() if isinstance(g, Grader)}.values())
@@ -143,12 +147,12 @@ def require_judge(grader: Grader) -> None:
             "or RUBRICDSL_JUDGE)")
 
 
-def _require_judges(graders: _Graders, names: set[str | None]) -> None:
+def require_judges(graders: GraderPool, names: set[str | None]) -> None:
     """Stop before grading anything when a rubric to be graded needs a judge and none is configured."""
     for name in sorted(names, key=str):
         try:
             grader = graders.get(name)
-        except _NO_RUBRIC:
+        except NO_RUBRIC:
             continue  # its rows fail one by one, with the reason
         require_judge(grader)
 
@@ -168,11 +172,11 @@ def _row_failure(row: Row, why: str, rubric: RubricIR | None) -> GradeResult:
                        rubric=row.rubric or "", error=why)
 
 
-async def grade_row(graders: _Graders, row: Row) -> GradeResult:
+async def grade_row(graders: GraderPool, row: Row) -> GradeResult:
     """The result of one row; every failure but a configuration error becomes a failed result."""
     try:
         grader = graders.get(row.rubric)
-    except _NO_RUBRIC as exc:
+    except NO_RUBRIC as exc:
         return _row_failure(row, row.error or reason_of(exc), None)
     if row.error is not None or row.response is None:
         return _row_failure(row, row.error or "no response", grader.rubric)
@@ -202,12 +206,12 @@ class _Run:
             self.progress(len(self.new), self.total)
 
 
-async def _work(graders: _Graders, rows: Iterator[Row], run: _Run) -> None:
+async def _work(graders: GraderPool, rows: Iterator[Row], run: _Run) -> None:
     for row in rows:  # workers share one iterator: next() never awaits, so each row goes to one worker
         run.record(row, await grade_row(graders, row))
 
 
-async def _grade_pending(graders: _Graders, rows: Iterator[Row], run: _Run, concurrency: int) -> None:
+async def _grade_pending(graders: GraderPool, rows: Iterator[Row], run: _Run, concurrency: int) -> None:
     tasks = [asyncio.ensure_future(_work(graders, rows, run)) for _ in range(max(1, concurrency))]
     try:
         await asyncio.gather(*tasks)
@@ -232,13 +236,16 @@ async def agrade_dataset(source: Grader | GraderFactory, rows_path: str | os.Pat
     with writer:
         plan = plan_run(rows_path, repair)
         pending = plan.pending
-        graders = _Graders(source)
-        _require_judges(graders, {plan.rubric_of[key] for key in pending})
+        graders = GraderPool(source)
+        require_judges(graders, {plan.rubric_of[key] for key in pending})
         run = _Run(writer, len(pending), progress)
         if progress is not None:
             progress(0, len(pending))
         rows = (row for row in read_rows(rows_path) if row.key in pending)
-        await _grade_pending(graders, rows, run, concurrency)
+        try:
+            await _grade_pending(graders, rows, run, concurrency)
+        finally:  # the judges' clients belong to this loop: closed here, not by the garbage collector later
+            await graders.aclose()
     return summarize_run(plan, run.new, run.counts, graders)
 
 
@@ -249,7 +256,7 @@ def grade_dataset(source: Grader | GraderFactory, rows_path: str | os.PathLike[s
     return run_sync(agrade_dataset(source, rows_path, out_path, concurrency=concurrency, progress=progress))
 
 
-def summarize_run(plan: Plan, new: dict[str, GradeResult], counts: RunCounts, graders: _Graders) -> DatasetSummary:
+def summarize_run(plan: Plan, new: dict[str, GradeResult], counts: RunCounts, graders: GraderPool) -> DatasetSummary:
     """Statistics over every input row's result, earlier ones included (SCORING.md "Data-set statistics")."""
     results = {key: new.get(key) or plan.done.get(key) for key in plan.rubric_of}
     present = [r for r in results.values() if r is not None]
@@ -268,13 +275,13 @@ def summarize_run(plan: Plan, new: dict[str, GradeResult], counts: RunCounts, gr
         resamples=stats.resamples, seed=stats.seed)
 
 
-def _stale(plan: Plan, graders: _Graders) -> int:
+def _stale(plan: Plan, graders: GraderPool) -> int:
     """Earlier results whose rubric has changed since: kept (not regraded), but counted so it is not silent."""
     stale = 0
     for key, result in plan.done.items():
         try:
             current = graders.get(plan.rubric_of[key]).rubric.content_hash
-        except (*_NO_RUBRIC, JudgeConfigError):
+        except (*NO_RUBRIC, JudgeConfigError):
             continue
         stale += result.content_hash != current
     return stale

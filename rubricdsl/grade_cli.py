@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -164,18 +163,7 @@ class _GraderOptions:
         from .judging.grader import Grader
 
         return Grader(rubric, judge=self.judge_for(rubric), samples=self.samples, concurrency=self.concurrency,
-                      cache=self.cache, base_url=self.base_url, mode=self.mode or default_mode(self.base_url))
-
-
-def default_mode(base_url: str | None) -> str | None:
-    """The structured-output mode of openai/ judges when --mode is not given.
-
-    A server of one's own (vLLM, SGLang, llama.cpp server, Ollama; given by --base-url or OPENAI_BASE_URL)
-    gets `json_schema`: all of them constrain decoding to a `response_format` schema, while forcing a named
-    tool is missing from some (older Ollama releases ignore `tool_choice`; llama.cpp needs --jinja). OpenAI
-    itself gets `tools` (None: the judge's own default). Anthropic judges are not affected.
-    """
-    return "json_schema" if base_url or os.environ.get("OPENAI_BASE_URL") else None
+                      cache=self.cache, base_url=self.base_url, mode=self.mode)
 
 
 class _EngineOptions:

@@ -40,12 +40,12 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 from .dataset import (
     DatasetSummary,
     GraderFactory,
+    GraderPool,
     Plan,
     Progress,
     RunCounts,
-    _Graders,
-    _require_judges,
     grade_row,
+    require_judges,
     summarize_run,
 )
 from .dataset_io import DatasetError, Row, open_output, parse_result_line, parse_row, result_line
@@ -132,7 +132,7 @@ class _GradeActor:
     def __init__(self, source: Grader | GraderFactory, done: frozenset[str], concurrency: int,
                  env: dict[str, str]) -> None:
         os.environ.update(env)  # this process is the actor's own: the driver's judge settings apply here
-        self._graders = _Graders(source)
+        self._graders = GraderPool(source)
         self._done = done
         self._concurrency = concurrency
         self._slots: asyncio.Semaphore | None = None
@@ -276,9 +276,9 @@ def grade_dataset(source: Grader | GraderFactory, rows_path: str | os.PathLike[s
             rubric_of = _plan(lines, os.fspath(rows_path))
             done = {key: result for key, (_, result) in repair.kept.items() if key in rubric_of}
             plan = Plan(rubric_of, done, repair)
-            graders = _Graders(source)
+            graders = GraderPool(source)
             pending = plan.pending
-            _require_judges(graders, {rubric_of[key] for key in pending})
+            require_judges(graders, {rubric_of[key] for key in pending})
             counts = RunCounts()
             new: dict[str, GradeResult] = {}
             if progress is not None:

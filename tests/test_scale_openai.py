@@ -129,10 +129,20 @@ def test_the_command_defaults_to_json_schema_for_a_server_of_ones_own(tmp_path: 
 
 
 def test_the_default_mode_follows_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rubricdsl.grade_cli import default_mode
+    from rubricdsl.judging.judge import default_openai_mode
 
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    assert default_mode(None) is None  # OpenAI itself: the judge's default, tools
-    assert default_mode("http://localhost:8000/v1") == "json_schema"
+    assert default_openai_mode(None) == "tools"  # OpenAI itself
+    assert default_openai_mode("http://localhost:8000/v1") == "json_schema"
     monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:11434/v1")
-    assert default_mode(None) == "json_schema"
+    assert default_openai_mode(None) == "json_schema"
+
+
+def test_the_python_api_defaults_like_the_command(tmp_path: Path, server: JudgeServer) -> None:
+    """A Grader given a base URL, without a mode, sends `json_schema` requests, as `rubric grade` does."""
+    from rubricdsl.judging import Grader
+
+    rubric = loads("rubric r:\n    essential a: States the law.\n")
+    grader = Grader(rubric, judge="openai/local", api_key="test", base_url=server.url + "/v1")
+    assert grader.grade("[a]").reward == 1.0
+    assert server.requests[-1].body["response_format"]["type"] == "json_schema"

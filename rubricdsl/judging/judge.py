@@ -141,7 +141,7 @@ class InstructorJudge:
             "tools": instructor.Mode.TOOLS,
             "json_schema": instructor.Mode.JSON_SCHEMA,
             "json": instructor.Mode.JSON,
-        }[self.mode or "tools"]
+        }[self.mode or default_openai_mode(self.base_url)]
         return instructor.from_openai(raw, mode=mode)
 
     def _kwargs(self, system: str, messages: list[dict[str, Any]], temperature: float) -> dict[str, Any]:
@@ -211,6 +211,17 @@ def _wrapped(model: type[Any]) -> type[Any]:
 
     wrapped: type[Any] = instructor.openai_schema(model)
     return wrapped
+
+
+def default_openai_mode(base_url: str | None) -> str:
+    """The structured-output mode of openai/ judges when none is given.
+
+    A server of one's own (vLLM, SGLang, llama.cpp server, Ollama; given by a base URL or OPENAI_BASE_URL)
+    gets `json_schema`: all of them constrain decoding to a `response_format` schema, while forcing a named
+    tool is missing from some (older Ollama releases ignore `tool_choice`; llama.cpp needs --jinja). OpenAI
+    itself gets `tools`.
+    """
+    return "json_schema" if base_url or os.environ.get("OPENAI_BASE_URL") else "tools"
 
 
 def _count_call(*_args: Any, **_kwargs: Any) -> None:
