@@ -28,36 +28,14 @@ from typing import Any
 import aiohttp
 import pytest
 import torch
+from marker_rewards import BREAK, ENERGY, INLINE, PHYSICS, oracle_reward
 
 import rubricdsl.rewards.openrlhf as openrlhf_module
-from rubricdsl import load_rubric, loads
-from rubricdsl.checks import CheckContext
-from rubricdsl.ir import RubricIR
-from rubricdsl.parser import parse_check
+from rubricdsl import loads
 from rubricdsl.rewards.openrlhf import RewardService, response_text, reward_func
 from rubricdsl.rewards.verl import RewardConfigAbort
-from rubricdsl.scoring import Verdict, aggregate
 from rubricdsl.serve import RewardServer
 from rubricdsl.testing import FaultConfig, JudgeServer
-
-ROOT = Path(__file__).resolve().parents[1]
-PHYSICS = ROOT / "rubrics" / "physics.rubric"
-ENERGY = load_rubric(PHYSICS, "energy_conservation")
-INLINE = """rubric short_answer:
-    essential names_energy: Names the form of energy at the bottom.
-    pitfall wrong_units: Gives an energy in units other than joules.
-"""
-BREAK = "[judge-breaks-here]"
-
-
-def oracle_reward(rubric: RubricIR, text: str) -> float | None:
-    verdicts = {}
-    for leaf in rubric.leaves():
-        if leaf.check:
-            verdicts[leaf.name] = Verdict(holds=CheckContext(text).evaluate(parse_check(leaf.check)), source="check")
-        else:
-            verdicts[leaf.name] = Verdict(holds=f"[{leaf.name}]" in text, source="judge")
-    return aggregate(rubric, verdicts).reward
 
 
 def qwen_prompt(question: str) -> str:

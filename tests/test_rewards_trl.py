@@ -16,37 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from marker_rewards import ENERGY, INLINE, PHYSICS, oracle_reward
 
-from rubricdsl import load_rubric, loads
-from rubricdsl.checks import CheckContext
-from rubricdsl.ir import RubricIR
-from rubricdsl.parser import parse_check
+from rubricdsl import loads
 from rubricdsl.rewards import RubricReward
-from rubricdsl.scoring import Verdict, aggregate
 from rubricdsl.testing import JudgeServer
 
-ROOT = Path(__file__).resolve().parents[1]
-PHYSICS = ROOT / "rubrics" / "physics.rubric"
-ENERGY = load_rubric(PHYSICS, "energy_conservation")
-INLINE = """rubric short_answer:
-    essential names_energy: Names the form of energy at the bottom.
-    pitfall wrong_units: Gives an energy in units other than joules.
-"""
 SHORT = loads(INLINE)
 MARKERS = [f"[{leaf.name}]" for rubric in (ENERGY, SHORT) for leaf in rubric.leaves() if not leaf.check]
 WORDS = ["energy", "ball", "falls", "the", "is", "kinetic", "potential", "joules"]
 CHAT_TEMPLATE = ("{% for m in messages %}{{ '<' + m['role'] + '> ' + m['content'] + ' ' }}{% endfor %}"
                  "{% if add_generation_prompt %}{{ '<assistant> ' }}{% endif %}")
-
-
-def oracle_reward(rubric: RubricIR, text: str) -> float | None:
-    verdicts = {}
-    for leaf in rubric.leaves():
-        if leaf.check:
-            verdicts[leaf.name] = Verdict(holds=CheckContext(text).evaluate(parse_check(leaf.check)), source="check")
-        else:
-            verdicts[leaf.name] = Verdict(holds=f"[{leaf.name}]" in text, source="judge")
-    return aggregate(rubric, verdicts).reward
 
 
 def tiny_tokenizer() -> Any:

@@ -18,13 +18,13 @@ import inspect
 import math
 from collections.abc import Callable, Iterator
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from marker_rewards import ENERGY, INLINE, PHYSICS
 
-from rubricdsl import load_rubric, loads
+from rubricdsl import loads
 from rubricdsl.checks import CheckContext
 from rubricdsl.ir import RubricIR
 from rubricdsl.parser import parse_check
@@ -32,13 +32,6 @@ from rubricdsl.rewards.verl import RewardConfigAbort, compute_score
 from rubricdsl.scoring import Verdict, aggregate
 from rubricdsl.testing import FaultConfig, JudgeServer
 
-ROOT = Path(__file__).resolve().parents[1]
-PHYSICS = ROOT / "rubrics" / "physics.rubric"
-ENERGY = load_rubric(PHYSICS, "energy_conservation")
-INLINE = """rubric short_answer:
-    essential names_energy: Names the form of energy at the bottom.
-    pitfall wrong_units: Gives an energy in units other than joules.
-"""
 BREAK = "[judge-breaks-here]"  # responses holding this get malformed judge replies, every time
 
 
