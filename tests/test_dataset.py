@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from dataset_rubrics import JUDGED
 
 from rubricdsl import loads
 from rubricdsl.dataset import DatasetError, grade_dataset, plan_run
@@ -32,14 +33,6 @@ from rubricdsl.scoring import failed_result
 from rubricdsl.testing import FaultConfig, JudgeServer
 
 # S = 3·accurate + 1·polite − 1·rambles over P = 4, clipped to [0, 1]; more than 30 words closes the gate (→ 0).
-JUDGED = """rubric judged:
-    title: Judged
-    hard short: At most 30 words.
-        check: words <= 30
-    essential 3 accurate: The answer is accurate.
-    optional polite: The answer is polite.
-    pitfall rambles: The answer rambles.
-"""
 LONG = " ".join(["word"] * 40)
 
 

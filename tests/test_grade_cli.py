@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from dataset_rubrics import JUDGED
 
 from rubricdsl.cli import main
 from rubricdsl.grade_cli import _ProgressBar
@@ -37,14 +38,6 @@ OFFLINE = """rubric offline:
         check: contains "!!"
 """
 # S = 3·accurate + 1·polite − 1·rambles over P = 4, clipped to [0, 1].
-JUDGED = """rubric judged:
-    title: Judged
-    hard short: At most 30 words.
-        check: words <= 30
-    essential 3 accurate: The answer is accurate.
-    optional polite: The answer is polite.
-    pitfall rambles: The answer rambles.
-"""
 JUDGE = ["--judge", "anthropic/test-model"]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import anthropic
 import pytest
 from click.testing import CliRunner, Result
+from dataset_rubrics import JUDGED
 
 from rubricdsl import loads
 from rubricdsl.batch import BatchesPending, grade_dataset, state_path
@@ -29,14 +30,6 @@ from rubricdsl.ir import RubricIR
 from rubricdsl.judging import Grader, InstructorJudge, JudgeConfigError, RetryPolicy, build_requests
 from rubricdsl.testing import FaultConfig, JudgeServer
 
-JUDGED = """rubric judged:
-    title: Judged
-    hard short: At most 30 words.
-        check: words <= 30
-    essential 3 accurate: The answer is accurate.
-    optional polite: The answer is polite.
-    pitfall rambles: The answer rambles.
-"""
 FAULTS = FaultConfig(faults_by_response={
     # one fault for the first (batch) request of each, then the live re-ask is answered
     "EXPIRE": ["expired"], "ERROR": ["errored"], "CANCEL": ["canceled"], "MALFORMED": ["malformed"],

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from dataset_rubrics import JUDGED
 
 from rubricdsl import loads
 from rubricdsl.cli import main
@@ -24,14 +25,6 @@ from rubricdsl.ir import RubricIR
 from rubricdsl.judging import Grader, InstructorJudge, RetryPolicy
 from rubricdsl.testing import FaultConfig, JudgeServer
 
-JUDGED = """rubric judged:
-    title: Judged
-    hard short: At most 30 words.
-        check: words <= 30
-    essential 3 accurate: The answer is accurate.
-    optional polite: The answer is polite.
-    pitfall rambles: The answer rambles.
-"""
 FAST = RetryPolicy(attempts=6, base_delay=0.01, max_delay=0.05, deadline=20.0)
 CHAT = "/v1/chat/completions"
 

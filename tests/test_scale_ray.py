@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import ray
 from click.testing import CliRunner
+from dataset_rubrics import JUDGED
 
 import rubricdsl.ray
 from rubricdsl import loads
@@ -29,14 +30,6 @@ from rubricdsl.judging import Grader, JudgeConfigError
 from rubricdsl.testing import JudgeServer
 
 # S = 3·accurate + 1·polite − 1·rambles over P = 4, clipped to [0, 1]; more than 30 words closes the gate.
-JUDGED = """rubric judged:
-    title: Judged
-    hard short: At most 30 words.
-        check: words <= 30
-    essential 3 accurate: The answer is accurate.
-    optional polite: The answer is polite.
-    pitfall rambles: The answer rambles.
-"""
 # S = 2·cites + 1·brief over P = 3.
 SECOND = """rubric second:
     title: Second
