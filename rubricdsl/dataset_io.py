@@ -57,33 +57,52 @@ def id_key(value: RowId) -> str:
 # ------------------------------------------------------------------------------------------- input rows
 
 
-def read_rows(path: str | os.PathLike[str]) -> Iterator[Row]:
-    """Rows of a JSONL file in order; blank lines are skipped but still counted for line numbers.
+def json_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
+    """(line number, text) of every non-blank line of a JSONL file; blank lines still count for numbering.
 
-    Lines are decoded one by one, so a line that is not UTF-8 fails alone instead of ending the run.
+    Lines are decoded one by one, so a line that is not UTF-8 fails alone instead of ending the run: its text
+    is replaced by a `NOT_UTF8` marker that `json_object` reports as that row's error.
     """
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
-                yield Row(number, number, error=f"line {number}: not UTF-8 ({exc.reason})")
+                yield number, NOT_UTF8 + exc.reason
                 continue
             if line.strip():
-                yield parse_row(line, number)
+                yield number, line
 
 
-def parse_row(line: str, number: int) -> Row:
+NOT_UTF8 = "\x00not-utf8:"  # a prefix no decoded JSON line can start with
+
+
+def json_object(line: str, number: int) -> tuple[dict[str, Any] | None, RowId, str | None]:
+    """A line's object and id (its `id`, else its line number), or the error that makes it unusable."""
+    if line.startswith(NOT_UTF8):
+        return None, number, f"line {number}: not UTF-8 ({line[len(NOT_UTF8) :]})"
     try:
         data = json.loads(line)
     except ValueError as exc:
-        return Row(number, number, error=f"line {number}: not valid JSON ({exc})")
+        return None, number, f"line {number}: not valid JSON ({exc})"
     if not isinstance(data, dict):
-        return Row(number, number, error=f"line {number}: a row must be a JSON object")
+        return None, number, f"line {number}: a row must be a JSON object"
     raw_id = data.get("id")
     if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
-        return Row(number, number, error=f"line {number}: `id` must be a string or an integer")
-    row_id: RowId = number if raw_id is None else raw_id
+        return None, number, f"line {number}: `id` must be a string or an integer"
+    return data, number if raw_id is None else raw_id, None
+
+
+def read_rows(path: str | os.PathLike[str]) -> Iterator[Row]:
+    """Rows of a JSONL file in order (see `json_lines`)."""
+    for number, line in json_lines(path):
+        yield parse_row(line, number)
+
+
+def parse_row(line: str, number: int) -> Row:
+    data, row_id, error = json_object(line, number)
+    if data is None:
+        return Row(number, row_id, error=error)
     rubric = data.get("rubric")
     if rubric is not None and not isinstance(rubric, str):
         return Row(number, row_id, error=f"line {number}: `rubric` must be a rubric's name")
@@ -100,8 +119,11 @@ def message_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "\n".join(str(part.get("text", "")) for part in content
-                         if isinstance(part, dict) and part.get("type", "text") == "text")
+        return "\n".join(
+            str(part.get("text", ""))
+            for part in content
+            if isinstance(part, dict) and part.get("type", "text") == "text"
+        )
     raise ValueError("a message's `content` must be a string or a list of content blocks")
 
 
@@ -128,8 +150,7 @@ def conversation_text(value: Any) -> str:
     _check_messages(value)
     if len(value) == 1 and value[0].get("role") == "user":
         return message_text(value[0].get("content"))
-    return "\n\n".join(f"{str(m.get('role', 'user')).capitalize()}: {message_text(m.get('content'))}"
-                       for m in value)
+    return "\n\n".join(f"{str(m.get('role', 'user')).capitalize()}: {message_text(m.get('content'))}" for m in value)
 
 
 def _check_messages(messages: list[Any]) -> None:
@@ -249,7 +270,7 @@ class ResultWriter:
     def write(self, line: bytes) -> None:
         view = memoryview(line)
         while view:  # a regular file takes it in one call; the loop covers the rare short write
-            view = view[os.write(self._fd, view):]
+            view = view[os.write(self._fd, view) :]
         self._unsynced += 1
         if self._unsynced >= self._sync_every:
             self.sync()

@@ -209,3 +209,16 @@ def test_results_from_another_rubric_version_are_kept_but_counted(tmp_path: Path
     assert grade_dataset(Grader(old), rows, out).mean == 0.5
     summary = grade_dataset(Grader(new), rows, out)
     assert (summary.stale, summary.resumed, summary.this_run.rows, summary.mean) == (2, 2, 0, 0.5)
+
+
+def test_unreadable_lines_fail_alone_with_their_reason(tmp_path: Path) -> None:
+    """A line that is not UTF-8, not JSON, not an object or with a bad id fails as its own row; the rest read."""
+    from rubricdsl.dataset_io import read_rows
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_bytes(b'{"id": "a", "response": "ok"}\n\n\xff\xfe\nnot json\n[1]\n{"id": true}\n{"response": "x"}\n')
+    read = list(read_rows(rows))
+    assert [(r.line, r.id) for r in read] == [(1, "a"), (3, 3), (4, 4), (5, 5), (6, 6), (7, 7)]
+    assert read[0].error is None and read[5].error is None and read[5].response == "x"
+    assert "not UTF-8" in (read[1].error or "") and "not valid JSON" in (read[2].error or "")
+    assert "JSON object" in (read[3].error or "") and "`id`" in (read[4].error or "")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..dataset_io import DatasetError, ResultWriter, RowId, id_key
+from ..dataset_io import DatasetError, ResultWriter, RowId, id_key, json_lines, json_object
 
 Record = dict[str, Any]
 Work = Callable[["InputRow"], Awaitable[Record]]
@@ -41,28 +41,9 @@ class InputRow:
 
 def read_input(path: str | os.PathLike[str]) -> Iterator[InputRow]:
     """The rows of a JSONL file; a row's id is its `id` field, else its 1-based line number."""
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                yield InputRow(number, number, error=f"line {number}: not UTF-8 ({exc.reason})")
-                continue
-            if line.strip():
-                yield _parse(line, number)
-
-
-def _parse(line: str, number: int) -> InputRow:
-    try:
-        data = json.loads(line)
-    except ValueError as exc:
-        return InputRow(number, number, error=f"line {number}: not valid JSON ({exc})")
-    if not isinstance(data, dict):
-        return InputRow(number, number, error=f"line {number}: a row must be a JSON object")
-    raw_id = data.get("id")
-    if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
-        return InputRow(number, number, error=f"line {number}: `id` must be a string or an integer")
-    return InputRow(number, number if raw_id is None else raw_id, data)
+    for number, line in json_lines(path):
+        data, row_id, error = json_object(line, number)
+        yield InputRow(number, row_id, data or {}, error=error)
 
 
 def input_keys(path: str | os.PathLike[str]) -> list[str]:
