@@ -18,22 +18,20 @@ local engine does (same lines, same lock, same repair), so a run resumes the sam
 have a result are skipped by the actors.
 
 `ray` here is the `ray` package (absolute imports; this module is `rubricdsl.ray`).
+
+This module is the driver; the input is read by `ray_read` and graded by the actors of `ray_actor`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import threading
-from collections.abc import Iterator
 from typing import Any, cast
 
 try:
     import pyarrow as pa
     import ray
     import ray.data
-    from ray.data.datasource import FileBasedDatasource
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError("the Ray engine needs Ray Data: pip install 'rubricdsl[ray]'") from exc
 
@@ -44,141 +42,19 @@ from .dataset import (
     Plan,
     Progress,
     RunCounts,
-    grade_row,
     require_judges,
     summarize_run,
 )
-from .dataset_io import DatasetError, Row, open_output, parse_result_line, parse_row, result_line
+from .dataset_io import DatasetError, open_output, parse_result_line
 from .judging.grader import Grader
 from .judging.retry import JudgeConfigError
+from .ray_actor import GradeActor
+from .ray_read import JsonLines, block_ids
 from .scoring import GradeResult
 
 __all__ = ["grade_dataset"]
 
-_LINES_PER_BLOCK = 1024  # rows per block read: small enough to spread a modest file over the actors
-_READ_CHUNK = 1 << 20
 _FORWARDED = ("ANTHROPIC_", "OPENAI_", "RUBRICDSL_")
-
-
-# ------------------------------------------------------------------------------------------- reading
-
-
-class _JsonLines(FileBasedDatasource):
-    """Each line of a JSONL file as raw bytes with its 1-based line number, streamed block by block.
-
-    Ray Data's `read_text` splits on every Unicode line break and decodes the whole file at once, so one
-    undecodable byte or a U+2028 inside a JSON string would change the rows; here lines end at b"\\n" only
-    and are decoded one by one in `_row`, exactly as `dataset_io.read_rows` does.
-    """
-
-    def _read_stream(self, f: Any, path: str, **_reader_args: Any) -> Iterator[pa.Table]:
-        numbers: list[int] = []
-        lines: list[bytes] = []
-        number, rest = 0, b""
-        while True:
-            data = f.read(_READ_CHUNK)
-            parts = (rest + data).split(b"\n") if data else ([rest] if rest else [])
-            rest = parts.pop() if data else b""
-            for raw in parts:
-                number += 1
-                if raw.strip():  # an ASCII-blank line is blank once decoded too; `_row` checks the rest
-                    numbers.append(number)
-                    lines.append(raw)
-                if len(lines) >= _LINES_PER_BLOCK:
-                    yield pa.table({"line": pa.array(numbers, pa.int64()), "raw": pa.array(lines, pa.binary())})
-                    numbers, lines = [], []
-            if not data:
-                break
-        if lines:
-            yield pa.table({"line": pa.array(numbers, pa.int64()), "raw": pa.array(lines, pa.binary())})
-
-
-def _row(raw: bytes, number: int) -> Row | None:
-    """One input line as `read_rows` reads it (None for a blank line)."""
-    try:
-        line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-    except UnicodeDecodeError as exc:
-        return Row(number, number, error=f"line {number}: not UTF-8 ({exc.reason})")
-    return parse_row(line, number) if line.strip() else None
-
-
-def _rows(batch: pa.Table) -> Iterator[Row]:
-    for number, raw in zip(batch.column("line").to_pylist(), batch.column("raw").to_pylist(), strict=True):
-        row = _row(raw, number)
-        if row is not None:
-            yield row
-
-
-def _ids(batch: pa.Table) -> pa.Table:
-    """The planning pass: each row's id key, line and rubric name."""
-    rows = list(_rows(batch))
-    return pa.table({"key": pa.array([r.key for r in rows], pa.string()),
-                     "line": pa.array([r.line for r in rows], pa.int64()),
-                     "rubric": pa.array([r.rubric for r in rows], pa.string())})
-
-
-# ------------------------------------------------------------------------------------------- the actors
-
-
-class _GradeActor:
-    """One grading actor: the graders, an event loop of its own, and `concurrency` rows in flight.
-
-    The loop runs in a thread for the actor's whole life, so the provider clients (made lazily inside the
-    loop, see `InstructorJudge`) and their connection pools outlive one batch; `__call__` only hands each
-    batch to it. A configuration error (a refused API key) comes back as a `fatal` row for the driver to
-    raise, instead of as a task failure that Ray might retry.
-    """
-
-    def __init__(self, source: Grader | GraderFactory, done: frozenset[str], concurrency: int,
-                 env: dict[str, str]) -> None:
-        os.environ.update(env)  # this process is the actor's own: the driver's judge settings apply here
-        self._graders = GraderPool(source)
-        self._done = done
-        self._concurrency = concurrency
-        self._slots: asyncio.Semaphore | None = None
-        self._fatal: JudgeConfigError | None = None
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="rubricdsl-grader", daemon=True)
-        self._thread.start()
-
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        rows = [row for row in _rows(batch) if row.key not in self._done]
-        keys: list[str] = []
-        lines: list[bytes] = []
-        fatal: list[str | None] = []
-        for row, outcome in zip(rows, self._run(rows), strict=True):
-            keys.append(row.key)
-            if isinstance(outcome, JudgeConfigError):
-                lines.append(b"")
-                fatal.append(str(outcome))
-            else:
-                lines.append(result_line(row.id, outcome))
-                fatal.append(None)
-        return pa.table({"key": pa.array(keys, pa.string()), "line": pa.array(lines, pa.binary()),
-                         "fatal": pa.array(fatal, pa.string())})
-
-    def _run(self, rows: list[Row]) -> list[GradeResult | JudgeConfigError]:
-        return asyncio.run_coroutine_threadsafe(self._grade(rows), self._loop).result()
-
-    async def _grade(self, rows: list[Row]) -> list[GradeResult | JudgeConfigError]:
-        if self._slots is None:  # made inside the loop it belongs to; shared by concurrent batches
-            self._slots = asyncio.Semaphore(self._concurrency)
-        slots = self._slots
-
-        async def one(row: Row) -> GradeResult | JudgeConfigError:
-            async with slots:
-                if self._fatal is not None:  # a refused key refuses every row: stop asking, as the local engine
-                    return self._fatal
-                try:
-                    return await grade_row(self._graders, row)
-                except JudgeConfigError as exc:
-                    self._fatal = exc
-                    return exc
-
-        return list(await asyncio.gather(*(one(row) for row in rows)))
-
-
-# ------------------------------------------------------------------------------------------- the driver
 
 
 def _connect(address: str | None, init: dict[str, Any], verbose: bool) -> bool:
@@ -228,11 +104,16 @@ def _input_path(rows_path: str | os.PathLike[str]) -> str:
 def _plan(lines: ray.data.Dataset, rows_path: str) -> dict[str, str | None]:
     """Id key → rubric name in input order, refusing a duplicate id as `dataset.plan_run` does."""
     found: list[tuple[int, str, str | None]] = []
-    for block in lines.map_batches(_ids, batch_format="pyarrow", batch_size=None).iter_batches(
-            batch_format="pyarrow", batch_size=None):
+    for block in lines.map_batches(block_ids, batch_format="pyarrow", batch_size=None).iter_batches(
+        batch_format="pyarrow", batch_size=None
+    ):
         batch = cast(pa.Table, block)
-        found += zip(batch.column("line").to_pylist(), batch.column("key").to_pylist(),
-                     batch.column("rubric").to_pylist(), strict=True)
+        found += zip(
+            batch.column("line").to_pylist(),
+            batch.column("key").to_pylist(),
+            batch.column("rubric").to_pylist(),
+            strict=True,
+        )
     found.sort()
     rubric_of: dict[str, str | None] = {}
     first_line: dict[str, int] = {}
@@ -243,11 +124,20 @@ def _plan(lines: ray.data.Dataset, rows_path: str) -> dict[str, str | None]:
     return rubric_of
 
 
-def grade_dataset(source: Grader | GraderFactory, rows_path: str | os.PathLike[str],
-                  out_path: str | os.PathLike[str], *, address: str | None = None, actors: int = 2,
-                  concurrency: int = 16, batch_size: int | None = None, num_cpus: float = 0.5,
-                  progress: Progress | None = None, verbose: bool = True,
-                  ray_init: dict[str, Any] | None = None) -> DatasetSummary:
+def grade_dataset(
+    source: Grader | GraderFactory,
+    rows_path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    address: str | None = None,
+    actors: int = 2,
+    concurrency: int = 16,
+    batch_size: int | None = None,
+    num_cpus: float = 0.5,
+    progress: Progress | None = None,
+    verbose: bool = True,
+    ray_init: dict[str, Any] | None = None,
+) -> DatasetSummary:
     """Grade the rows of `rows_path` missing from `out_path` on Ray; append their results; summarise.
 
     `source` is a Grader or a factory from a row's `rubric` to a Grader, as for the local engine; it is
@@ -260,11 +150,7 @@ def grade_dataset(source: Grader | GraderFactory, rows_path: str | os.PathLike[s
     """
     if actors < 1 or concurrency < 1:
         raise ValueError("actors and concurrency must be at least 1")
-    try:  # checked here: Ray's own report of an unpicklable closure is long and comes after the planning pass
-        ray.cloudpickle.dumps(source)  # type: ignore[no-untyped-call]
-    except Exception as exc:
-        raise TypeError(f"the grader (or grader factory) is sent to each Ray actor, so it must pickle: {exc}. "
-                        "Capture settings (URLs, keys), not live objects such as servers, clients or locks") from None
+    _require_picklable(source)
     path = _input_path(rows_path)
     started = _connect(address, dict(ray_init or {}), verbose)
     try:
@@ -272,7 +158,7 @@ def grade_dataset(source: Grader | GraderFactory, rows_path: str | os.PathLike[s
             _quiet()
         writer, repair = open_output(out_path)
         with writer:
-            lines = ray.data.read_datasource(_JsonLines(path))
+            lines = ray.data.read_datasource(JsonLines(path))
             rubric_of = _plan(lines, os.fspath(rows_path))
             done = {key: result for key, (_, result) in repair.kept.items() if key in rubric_of}
             plan = Plan(rubric_of, done, repair)
@@ -284,11 +170,7 @@ def grade_dataset(source: Grader | GraderFactory, rows_path: str | os.PathLike[s
             if progress is not None:
                 progress(0, len(pending))
             if pending:
-                graded = lines.map_batches(
-                    _GradeActor, fn_constructor_kwargs={"source": source, "done": frozenset(done),
-                                                        "concurrency": concurrency, "env": _judge_env()},
-                    compute=ray.data.ActorPoolStrategy(size=actors), batch_size=batch_size or 4 * concurrency,
-                    batch_format="pyarrow", num_cpus=num_cpus)
+                graded = _on_actors(lines, source, frozenset(done), actors, concurrency, batch_size, num_cpus)
                 for batch in graded.iter_batches(batch_format="pyarrow", batch_size=None):
                     _record(cast(pa.Table, batch), writer, new, counts)
                     if progress is not None:
@@ -299,9 +181,50 @@ def grade_dataset(source: Grader | GraderFactory, rows_path: str | os.PathLike[s
             ray.shutdown()
 
 
+def _require_picklable(source: Grader | GraderFactory) -> None:
+    """Checked before anything else: Ray's own report of an unpicklable closure is long and comes after the
+    planning pass."""
+    try:
+        ray.cloudpickle.dumps(source)  # type: ignore[no-untyped-call]
+    except Exception as exc:
+        raise TypeError(
+            f"the grader (or grader factory) is sent to each Ray actor, so it must pickle: {exc}. "
+            "Capture settings (URLs, keys), not live objects such as servers, clients or locks"
+        ) from None
+
+
+def _on_actors(
+    lines: ray.data.Dataset,
+    source: Grader | GraderFactory,
+    done: frozenset[str],
+    actors: int,
+    concurrency: int,
+    batch_size: int | None,
+    num_cpus: float,
+) -> ray.data.Dataset:
+    """The rows graded by a pool of `GradeActor`s (lazy: the results stream as the driver iterates them)."""
+    return lines.map_batches(
+        GradeActor,
+        fn_constructor_kwargs={
+            "source": source,
+            "done": done,
+            "concurrency": concurrency,
+            "env": _judge_env(),
+        },
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        batch_size=batch_size or 4 * concurrency,
+        batch_format="pyarrow",
+        num_cpus=num_cpus,
+    )
+
+
 def _record(batch: pa.Table, writer: Any, new: dict[str, GradeResult], counts: RunCounts) -> None:
-    for key, line, fatal in zip(batch.column("key").to_pylist(), batch.column("line").to_pylist(),
-                                batch.column("fatal").to_pylist(), strict=True):
+    for key, line, fatal in zip(
+        batch.column("key").to_pylist(),
+        batch.column("line").to_pylist(),
+        batch.column("fatal").to_pylist(),
+        strict=True,
+    ):
         if fatal is not None:
             raise JudgeConfigError(fatal)  # stops the run; the results written so far stay valid
         parsed = parse_result_line(line)
