@@ -6,6 +6,7 @@ Every function raises `RubricError` (with all diagnostics) for bad input and not
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from .compiler import compile_resolved
@@ -64,6 +65,27 @@ def _compile_or_raise(loaded: LoadedFile) -> dict[str, RubricIR]:
     if errors:
         raise RubricError(unique(errors))
     return compiled
+
+
+@dataclass
+class CompiledFile:
+    """A file compiled for a command: its rubrics, its errors (and its imports'), and every file's text so
+    that the errors can be rendered with their source lines."""
+
+    loaded: LoadedFile
+    rubrics: dict[str, RubricIR]
+    errors: list[Diagnostic]
+    texts: dict[str, str]
+
+
+def compile_file(path: PathLike, root: PathLike | None = None) -> CompiledFile:
+    """Load and compile one file with imports resolved against `root` (default: the file's directory)."""
+    workspace = Workspace(root if root is not None else Path(path).resolve().parent)
+    loaded = workspace.load_path(path)
+    rubrics, problems = compile_loaded(loaded)
+    errors = unique([p for p in [*all_problems(loaded), *problems] if p.is_error])
+    texts = {f.display: f.text for f in workspace.files.values()}
+    return CompiledFile(loaded, rubrics, errors, texts)
 
 
 def load(path: PathLike, *, root: PathLike | None = None) -> dict[str, RubricIR]:

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import click
 
-from .api import compile_loaded, pick
+from .api import compile_file, pick
 from .config import ConfigError, LintConfig, configured_root, load_config
 from .diagnostics import RubricError
 from .formatter import format_text
 from .lint import RULES, collect_files, lint_paths
-from .loader import Workspace
 from .render import render_github, render_json, render_many_text
 
 
@@ -125,19 +124,13 @@ def compile_command(file: str, name: str | None, fmt: str, root: str | None) -> 
     if not Path(file).is_file():
         raise UsageFailure(f"no such file: {file}")
     _, config_root = _config(file)
-    workspace = Workspace(root or config_root or Path(file).resolve().parent)
-    loaded = workspace.load_path(file)
-    texts = {f.display: f.text for f in workspace.files.values()}
+    result = compile_file(file, root or config_root)
     try:
-        compiled, problems = compile_loaded(loaded)
-        from .api import all_problems
-
-        errors = [p for p in [*all_problems(loaded), *problems] if p.is_error]
-        if errors:
-            raise RubricError(errors)
-        rubric = pick(compiled, name, loaded.display)
+        if result.errors:
+            raise RubricError(result.errors)
+        rubric = pick(result.rubrics, name, result.loaded.display)
     except RubricError as exc:
-        _print_errors(exc, texts)
+        _print_errors(exc, result.texts)
         sys.exit(1)
     if fmt == "ir":
         click.echo(rubric.dumps())

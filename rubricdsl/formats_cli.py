@@ -87,28 +87,29 @@ def import_command(file: str, fmt: str, output: str | None, name: str | None, st
 @click.option("--root", type=click.Path(file_okay=False), default=None, help="Import root.")
 def export_command(file: str, fmt: str, rubric: str | None, output: str | None, strict: bool, root: str | None) -> None:
     """Convert the rubrics of a .rubric file into another format."""
-    from .api import all_problems, compile_loaded, pick
+    from .api import compile_file, pick
+    from .config import ConfigError, configured_root, load_config
     from .diagnostics import RubricError
     from .formats import FormatError, export_sources, get_format, sources_from
-    from .loader import Workspace
     from .render import render_many_text
 
     if not Path(file).is_file():
         raise UsageFailure(f"no such file: {file}")
-    workspace = Workspace(root or Path(file).resolve().parent)
-    loaded = workspace.load_path(file)
-    texts = {f.display: f.text for f in workspace.files.values()}
     try:
-        compiled, problems = compile_loaded(loaded)
-        errors = [p for p in [*all_problems(loaded), *problems] if p.is_error]
-        if errors:
-            raise RubricError(errors)
+        config_root = configured_root(load_config(Path(file)))  # `[tool.rubricdsl] root`, as `compile` reads it
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
+    result = compile_file(file, root or config_root)
+    loaded, compiled = result.loaded, result.rubrics
+    try:
+        if result.errors:
+            raise RubricError(result.errors)
         if rubric is not None or not get_format(fmt).several:
             names = [pick(compiled, rubric, loaded.display).name]
         else:
             names = list(compiled) or [pick(compiled, None, loaded.display).name]
     except RubricError as exc:
-        click.echo(render_many_text(exc.diagnostics, lambda p: texts.get(p or "")), err=True)
+        click.echo(render_many_text(exc.diagnostics, lambda p: result.texts.get(p or "")), err=True)
         sys.exit(1)
     try:
         exported = export_sources(fmt, sources_from(fmt, loaded, compiled, names))

@@ -38,22 +38,17 @@ def _text(value: str) -> str:
 
 def _load_rubrics(file: str, root: str | None, config: Config) -> dict[str, RubricIR]:
     """Every rubric of the file, or exit 2 with the diagnostics printed as `rubric lint` prints them."""
-    from .api import all_problems, compile_loaded
+    from .api import compile_file
     from .config import configured_root
-    from .loader import Workspace
     from .render import render_many_text
 
     if not Path(file).is_file():
         raise ConfigFailure(f"no such file: {file}")
-    workspace = Workspace(root or configured_root(config) or Path(file).resolve().parent)
-    loaded = workspace.load_path(file)
-    compiled, problems = compile_loaded(loaded)
-    errors = [p for p in [*all_problems(loaded), *problems] if p.is_error]
-    if errors:
-        texts = {f.display: f.text for f in workspace.files.values()}
-        click.echo(render_many_text(errors, lambda p: texts.get(p or "")), err=True)
+    result = compile_file(file, root or configured_root(config))
+    if result.errors:
+        click.echo(render_many_text(result.errors, lambda p: result.texts.get(p or "")), err=True)
         sys.exit(2)
-    return compiled
+    return result.rubrics
 
 
 def _pick(rubrics: dict[str, RubricIR], name: str | None, where: str) -> RubricIR:

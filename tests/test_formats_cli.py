@@ -95,3 +95,22 @@ def test_export_of_an_invalid_file_shows_its_diagnostics(tmp_path: Path) -> None
     nothing.write_text("rubric r:\n    hard h: Holds.\n", encoding="utf-8")
     done = rubric("export", "--to", "prometheus", str(nothing))
     assert done.returncode == 1 and "no scale item" in done.stderr
+
+
+def test_export_reads_the_configured_root(tmp_path: Path) -> None:
+    """`[tool.rubricdsl] root` lets a file import from above its own folder, for export as for compile."""
+    (tmp_path / "pyproject.toml").write_text('[tool.rubricdsl]\nroot = "."\n')
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "style.rubric").write_text("principles style:\n    principle clarity: Is clear.\n")
+    (tmp_path / "sets").mkdir()
+    rubric_file = tmp_path / "sets" / "r.rubric"
+    rubric_file.write_text(
+        'import "../shared/style.rubric"\n\nrubric r:\n    essential a: States the law.\n    use style\n'
+    )
+    from click.testing import CliRunner
+
+    from rubricdsl.cli import main
+
+    done = CliRunner().invoke(main, ["export", "--to", "json", str(rubric_file)])
+    assert done.exit_code == 0, done.output
+    assert '"clarity"' in done.output
