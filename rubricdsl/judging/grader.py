@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from ..checks import CheckContext
 from ..ir import RubricIR
 from ..scoring import GradeResult, GradingError, Usage, Verdict, aggregate
+from ..scoring.aggregate import failed_result
 from ..syntax import CheckExpr
 from .cache import JudgeCache, cache_for
 from .judge import InstructorJudge, Judge, JudgeReply
@@ -109,7 +110,7 @@ class Grader:
         except GradingError as exc:
             if raise_on_error:
                 raise
-            return _failed(self.rubric, verdicts, str(exc), model, usage, calls)
+            return failed_result(self.rubric, exc, verdicts=verdicts, model=model, usage=usage, judge_calls=calls)
 
     # -------------------------------------------------------------- internals
 
@@ -180,27 +181,6 @@ def _check_complete(reply: JudgeReply, request: JudgeRequest) -> None:
     missing = [item.name for item in request.items if item.name not in reply.decisions]
     if missing:  # a judge object that skipped items: never score them as "not met"
         raise JudgeError(f"the judge gave no decision for: {', '.join(missing)}")
-
-
-def _failed(
-    rubric: RubricIR, verdicts: dict[str, Verdict], why: str, model: str | None, usage: Usage, calls: int
-) -> GradeResult:
-    undecided = {name: v.error or v.undecided or "" for name, v in verdicts.items() if not v.decided}
-    return GradeResult(
-        reward=None,
-        gate="closed",
-        S=0.0,
-        P=0.0,
-        N=0.0,
-        verdicts=verdicts,
-        undecided=undecided,
-        content_hash=rubric.content_hash,
-        rubric=rubric.name,
-        model=model,
-        usage=usage,
-        judge_calls=calls,
-        error=why,
-    )
 
 
 def _parse_check(source: str) -> CheckExpr:

@@ -97,9 +97,12 @@ def failed_result(
 ) -> GradeResult:
     """The result of a grade that raised: reward None (TRL's "no reward"), gate closed, S = P = N = 0.
 
-    A GradingError's items are listed as undecided, so that the result still says which items failed.
+    Undecided verdicts are listed with their reason, and a GradingError's other items as having failed, so
+    that the result still says which items failed and why.
     """
     items = error.items if isinstance(error, GradingError) else ()
+    undecided = {name: v.error or v.undecided or "" for name, v in (verdicts or {}).items() if not v.decided}
+    undecided.update({name: "error: grading raised" for name in items if name not in undecided})
     return GradeResult(
         reward=None,
         gate="closed",
@@ -107,7 +110,7 @@ def failed_result(
         P=0.0,
         N=0.0,
         verdicts=dict(verdicts or {}),
-        undecided={name: "error: grading raised" for name in items},
+        undecided=undecided,
         content_hash=rubric.content_hash or rubric.compute_hash(),
         rubric=rubric.name,
         model=model,
