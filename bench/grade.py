@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ import rubricdsl
 from rubricdsl.ir import RubricIR
 from rubricdsl.judging import Grader, build_requests
 from rubricdsl.testing import JudgeServer
+from rubricdsl.testing.judge_server import spawn as spawn_judge_server
 
 RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "physics.rubric"
 MODEL = "anthropic/claude-bench"
@@ -48,20 +47,8 @@ def responses(count: int, tag: str) -> list[str]:
     return [f"{tag} {n}: {body}{' '.join(m for k, m in enumerate(MARKERS) if (n >> k) & 1)}" for n in range(count)]
 
 
-def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rubricdsl.testing.judge_server", "--port", "0", "--latency", str(latency)],
-        stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    url = process.stdout.readline().strip()
-    if not url.startswith("http://"):
-        process.kill()
-        raise SystemExit(f"the judge server did not start (printed {url!r})")
-    return process, url
-
-
 def throughput(rubric: RubricIR, count: int, concurrency: int, latency: float) -> dict[str, float]:
-    process, url = start_server(latency)
+    process, url = spawn_judge_server(latency)
     try:
         grader = Grader(rubric, judge=MODEL, api_key="test", base_url=url, concurrency=concurrency)
         grader.grade_many(responses(concurrency, "warm-up"))  # imports, schemas, a full connection pool
@@ -83,7 +70,7 @@ def sdk_alone(rubric: RubricIR, count: int, concurrency: int, latency: float) ->
     """Calibration: the same request bodies sent with the bare anthropic SDK (no instructor, no grader)."""
     import anthropic
 
-    process, url = start_server(latency)
+    process, url = spawn_judge_server(latency)
     model = MODEL.split("/", 1)[1]
     bodies = [build_requests(rubric, text)[0].anthropic_body(model) for text in responses(count, "response")]
 

@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,6 +32,7 @@ import rubricdsl.ray
 from rubricdsl.dataset import DatasetSummary, agrade_dataset
 from rubricdsl.ir import RubricIR
 from rubricdsl.judging import Grader
+from rubricdsl.testing.judge_server import spawn as spawn_judge_server
 
 RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "physics.rubric"
 MODEL = "anthropic/claude-bench"
@@ -49,18 +48,6 @@ def write_dataset(path: Path, count: int) -> None:
         for n in range(count):
             markers = " ".join(m for k, m in enumerate(MARKERS) if (n >> k) & 1)
             handle.write(json.dumps({"id": n, "response": f"Response {n}: {body} {markers}"}) + "\n")
-
-
-def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rubricdsl.testing.judge_server", "--port", "0", "--latency", str(latency)],
-        stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    url = process.stdout.readline().strip()
-    if not url.startswith("http://"):
-        process.kill()
-        raise SystemExit(f"the judge server did not start (printed {url!r})")
-    return process, url
 
 
 class Factory:
@@ -108,7 +95,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows = Path(tmp) / "rows.jsonl"
         write_dataset(rows, args.responses)
-        process, url = start_server(args.latency)
+        process, url = spawn_judge_server(args.latency)
         try:
             factory = Factory(rubric, url, args.concurrency)
             grade_locally(factory, _warm_up(rows, tmp), Path(tmp) / "warm.jsonl", args.concurrency)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import pytest
+from judging_helpers import ENERGY_ITEMS, RUBRICS, energy, variant
 
 import rubricdsl
 from rubricdsl.ir import RubricIR
@@ -19,22 +19,6 @@ from rubricdsl.judging import Grader, JudgeReply, JudgeRequest, build_requests
 from rubricdsl.judging.votes import all_agree, cohen_kappa, combine_judges, fleiss_kappa
 from rubricdsl.scoring import GradingError, Verdict
 from rubricdsl.testing import JudgeServer, OracleContext, marker_oracle
-
-RUBRICS = Path(__file__).resolve().parent.parent / "rubrics"
-ENERGY_ITEMS = ["energy_conserved", "numeric_breakdown", "pendulum_example", "friction_ignored"]
-
-
-def energy() -> RubricIR:
-    return rubricdsl.load_rubric(RUBRICS / "physics.rubric")
-
-
-def variant(rubric: RubricIR, *, judge: dict[str, Any] | None = None,
-            scoring: dict[str, Any] | None = None) -> RubricIR:
-    """The rubric with some `judge:` / `scoring:` settings changed (as if written in the file)."""
-    return rubric.model_copy(update={
-        "judge": rubric.judge.model_copy(update=judge or {}),
-        "scoring": rubric.scoring.model_copy(update=scoring or {}),
-    }).with_hash()
 
 
 def anthropic_grader(server: JudgeServer, rubric: RubricIR, judge: str | list[str] = "anthropic/claude-test",

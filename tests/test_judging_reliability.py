@@ -16,34 +16,19 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from judging_helpers import ENERGY_ITEMS, RUBRICS, energy, variant
 
 import rubricdsl
-from rubricdsl.ir import RubricIR
 from rubricdsl.judging import Grader, InstructorJudge, JudgeConfigError, JudgeError, RetryPolicy
 from rubricdsl.scoring import GradingError
 from rubricdsl.testing import Fault, FaultConfig, JudgeServer, OracleContext, RecordedRequest, marker_oracle
 
-RUBRICS = Path(__file__).resolve().parent.parent / "rubrics"
-ENERGY_ITEMS = ["energy_conserved", "numeric_breakdown", "pendulum_example", "friction_ignored"]
 WEIGHTS = {"energy_conserved": 5.0, "numeric_breakdown": 3.0, "pendulum_example": 1.0, "friction_ignored": -1.0}
 FAST = RetryPolicy(attempts=6, base_delay=0.01, max_delay=0.05, deadline=20.0)
-
-
-def energy() -> RubricIR:
-    return rubricdsl.load_rubric(RUBRICS / "physics.rubric")
-
-
-def variant(rubric: RubricIR, *, judge: dict[str, Any] | None = None,
-            scoring: dict[str, Any] | None = None) -> RubricIR:
-    return rubric.model_copy(update={
-        "judge": rubric.judge.model_copy(update=judge or {}),
-        "scoring": rubric.scoring.model_copy(update=scoring or {}),
-    }).with_hash()
 
 
 def make_judge(server: JudgeServer, *, model: str = "anthropic/claude-test", retry: RetryPolicy = FAST,

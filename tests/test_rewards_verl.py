@@ -22,28 +22,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from marker_rewards import ENERGY, INLINE, PHYSICS
+from marker_rewards import ENERGY, INLINE, PHYSICS, oracle_reward
 
 from rubricdsl import loads
-from rubricdsl.checks import CheckContext
-from rubricdsl.ir import RubricIR
-from rubricdsl.parser import parse_check
 from rubricdsl.rewards.verl import RewardConfigAbort, compute_score
-from rubricdsl.scoring import Verdict, aggregate
 from rubricdsl.testing import FaultConfig, JudgeServer
 
 BREAK = "[judge-breaks-here]"  # responses holding this get malformed judge replies, every time
-
-
-def oracle_reward(rubric: RubricIR, text: str) -> float | None:
-    """What the grade must be: the marker oracle's verdicts (checks decided locally), aggregated."""
-    verdicts = {}
-    for leaf in rubric.leaves():
-        if leaf.check:
-            verdicts[leaf.name] = Verdict(holds=CheckContext(text).evaluate(parse_check(leaf.check)), source="check")
-        else:
-            verdicts[leaf.name] = Verdict(holds=f"[{leaf.name}]" in text, source="judge")
-    return aggregate(rubric, verdicts).reward
 
 
 # --- verl's side, replayed ------------------------------------------------------------------------------

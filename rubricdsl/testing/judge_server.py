@@ -14,6 +14,8 @@ import argparse
 import contextlib
 import json
 import socket
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -150,5 +152,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(json.dumps(server.stats()), flush=True)
 
 
+def spawn(latency: float = 0.0) -> tuple[subprocess.Popen[str], str]:
+    """Run the server in its own process (as a real judge runs on another machine: in the measuring
+    process it would take the GIL from the client being measured); returns the process and its URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rubricdsl.testing.judge_server", "--port", "0", "--latency", str(latency)],
+        stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    url = process.stdout.readline().strip()
+    if not url.startswith("http://"):
+        process.kill()
+        raise RuntimeError(f"the judge server did not start (printed {url!r})")
+    return process, url
+
+
 if __name__ == "__main__":
     main()
+
