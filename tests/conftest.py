@@ -1,4 +1,4 @@
-"""Shared test fixtures: golden files with an update flag, and paths to the shared corpus."""
+"""Shared test fixtures: golden files with an update flag, and the path to the real data in tests/data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "data"  # real published data, see tests/data/SOURCES.md
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,5 +35,5 @@ def golden(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not CORPUS.is_dir():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+        pytest.fail(f"the test data is missing at {CORPUS}")
     return CORPUS

@@ -1,4 +1,4 @@
-"""Import and export on the real data of ../shared/corpus (its SOURCES.md): HealthBench and PaperBench.
+"""Import and export on the real data of tests/data (its SOURCES.md): HealthBench and PaperBench.
 
 Expected values come from the raw files, read here with plain `json`, and from the facts SOURCES.md records
 (352 HealthBench items, 102 negative; the five judge_eval root scores).

@@ -24,6 +24,9 @@ from rubricdsl import loads
 from rubricdsl.rewards.inspect import rubric_scorer
 from rubricdsl.testing import FaultConfig, JudgeServer
 
+# Needs inspect_ai: deselect with `pytest -m "not integrations"` for a fast inner loop.
+pytestmark = pytest.mark.integrations
+
 SCORER = "rubric_scorer"
 
 

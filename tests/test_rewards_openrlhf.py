@@ -37,6 +37,9 @@ from rubricdsl.rewards.verl import RewardConfigAbort
 from rubricdsl.serve import RewardServer
 from rubricdsl.testing import FaultConfig, JudgeServer
 
+# Needs torch and aiohttp: deselect with `pytest -m "not integrations"` for a fast inner loop.
+pytestmark = pytest.mark.integrations
+
 
 def qwen_prompt(question: str) -> str:
     return (f"<|im_start|>system\nYou are a physicist.<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n"

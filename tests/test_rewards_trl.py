@@ -22,6 +22,9 @@ from rubricdsl import loads
 from rubricdsl.rewards import RubricReward
 from rubricdsl.testing import JudgeServer
 
+# Needs torch and TRL: deselect with `pytest -m "not integrations"` for a fast inner loop.
+pytestmark = pytest.mark.integrations
+
 SHORT = loads(INLINE)
 MARKERS = [f"[{leaf.name}]" for rubric in (ENERGY, SHORT) for leaf in rubric.leaves() if not leaf.check]
 WORDS = ["energy", "ball", "falls", "the", "is", "kinetic", "potential", "joules"]

@@ -28,6 +28,9 @@ from rubricdsl import loads
 from rubricdsl.rewards.verl import RewardConfigAbort, compute_score
 from rubricdsl.testing import FaultConfig, JudgeServer
 
+# Drives verl-style batches: deselect with `pytest -m "not integrations"` for a fast inner loop.
+pytestmark = pytest.mark.integrations
+
 BREAK = "[judge-breaks-here]"  # responses holding this get malformed judge replies, every time
 
 

@@ -37,7 +37,8 @@ SECOND = """rubric second:
     optional brief: Is brief.
 """
 
-pytestmark = pytest.mark.xdist_group("ray")
+# Starts a local Ray: deselect with `pytest -m "not integrations"` for a fast inner loop.
+pytestmark = [pytest.mark.xdist_group("ray"), pytest.mark.integrations]
 
 
 @pytest.fixture(scope="module", autouse=True)

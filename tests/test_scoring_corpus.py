@@ -1,4 +1,4 @@
-"""The aggregator on published data (../shared/corpus, see its SOURCES.md).
+"""The aggregator on published data (tests/data, see its SOURCES.md).
 
 PaperBench: the five human-graded judge_eval trees become rubric trees (inner nodes → groups, leaves →
 `criterion` items with the node's weight) scored with `normalize: sum`; with every leaf's credit set to its
@@ -21,14 +21,14 @@ import pytest
 from rubricdsl.ir import ItemIR, RubricIR, ScoringIR
 from rubricdsl.scoring import aggregate, aggregate_many, summarize_rewards
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "data"
 PAPERBENCH = CORPUS / "paperbench" / "judge_eval"
 HEALTHBENCH = CORPUS / "healthbench" / "healthbench_30.jsonl"
 
 
 def test_corpus_is_present() -> None:
-    """The corpus is part of the test inputs (CI copies it beside the clone): missing is a failure, not a skip."""
-    assert CORPUS.is_dir(), f"the shared corpus is missing at {CORPUS}"
+    """The data is part of the repository's test inputs: missing is a failure, not a skip."""
+    assert CORPUS.is_dir(), f"the test data is missing at {CORPUS}"
 
 # Root scores as SOURCES.md records them.
 PAPERBENCH_ROOTS = {

@@ -8,6 +8,11 @@ import sysconfig
 import venv
 from pathlib import Path
 
+import pytest
+
+# Needs a wheel build into a fresh venv: deselect with `pytest -m "not integrations"` for a fast inner loop.
+pytestmark = pytest.mark.integrations
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
