@@ -8,7 +8,7 @@ from .cache import JudgeCache, SqliteCache, open_cache
 from .grader import Grader
 from .judge import InstructorJudge, Judge, JudgeReply
 from .request import JudgeRequest, build_requests, render_prompt_document, reply_schema
-from .retry import JudgeConfigError, JudgeError, RetryPolicy
+from .retry import JudgeConfigError, JudgeError, JudgeUnavailable, RetryPolicy
 
 __all__ = [
     "Grader",
@@ -19,6 +19,7 @@ __all__ = [
     "JudgeError",
     "JudgeReply",
     "JudgeRequest",
+    "JudgeUnavailable",
     "RetryPolicy",
     "SqliteCache",
     "build_requests",

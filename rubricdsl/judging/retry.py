@@ -48,6 +48,14 @@ class JudgeConfigError(Exception):
     """Authentication, permission or request errors: never a reward, the run stops with this message."""
 
 
+class JudgeUnavailable(JudgeConfigError):
+    """The judge cannot be reached (its circuit breaker is open): the message names the model and the base URL.
+
+    A subclass of JudgeConfigError, so every path that stops a run on a configuration error stops on it too
+    (a dataset run exits 2, the reward functions raise their stop-the-run error, `rubric serve` answers 503).
+    """
+
+
 def root_causes(exc: BaseException) -> list[BaseException]:
     """The exception and the chain below it (instructor wraps provider errors in its own)."""
     chain: list[BaseException] = []
