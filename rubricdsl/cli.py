@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
+from . import ir_cache
 from .api import compile_file, pick
 from .config import ConfigError, LintConfig, configured_root, load_config
 from .diagnostics import RubricError
@@ -27,8 +29,13 @@ class UsageFailure(click.ClickException):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="rubricdsl")
-def main() -> None:
+@click.option(
+    "--no-ir-cache", is_flag=True, help="Parse every rubric afresh instead of reading the compiled-IR cache."
+)
+def main(no_ir_cache: bool) -> None:
     """rubricdsl: rubrics as a language — lint, format, compile and grade."""
+    if no_ir_cache:  # an environment variable, so that worker processes (Ray actors, serve) see it too
+        os.environ[ir_cache.ENV_SWITCH] = "0"
 
 
 def _config(start: str | None = None) -> tuple[LintConfig, Path | None]:
@@ -128,7 +135,7 @@ def compile_command(file: str, name: str | None, fmt: str, root: str | None) -> 
     try:
         if result.errors:
             raise RubricError(result.errors)
-        rubric = pick(result.rubrics, name, result.loaded.display)
+        rubric = pick(result.rubrics, name, result.display)
     except RubricError as exc:
         _print_errors(exc, result.texts)
         sys.exit(1)

@@ -99,8 +99,9 @@ def export_command(file: str, fmt: str, rubric: str | None, output: str | None, 
         config_root = configured_root(load_config(Path(file)))  # `[tool.rubricdsl] root`, as `compile` reads it
     except ConfigError as exc:
         raise UsageFailure(str(exc)) from None
-    result = compile_file(file, root or config_root)
+    result = compile_file(file, root or config_root, use_cache=False)  # export reads the syntax tree
     loaded, compiled = result.loaded, result.rubrics
+    assert loaded is not None
     try:
         if result.errors:
             raise RubricError(result.errors)

@@ -53,7 +53,7 @@ class Workspace:
             return self.files[resolved]
         if self.root is None:
             self.root = resolved.parent
-        display = _display(resolved)
+        display = display_path(resolved)
         try:
             text = decode(resolved.read_bytes(), display)
         except RubricError as exc:
@@ -119,7 +119,7 @@ class Workspace:
                 loaded.imports.append(imported)
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     """How diagnostics name a file: relative to the working directory when it lies below it."""
     relative = os.path.relpath(path)
     return str(path) if relative.startswith("..") else relative
