@@ -41,6 +41,10 @@ suppressed.
     important clarity: The explanation is clear.
 ```
 
+**Fixing.** `rubric lint --fix` applies the edits the rules marked *fixable* below carry, in place, and then
+reports what is left. Only edits that cannot change how a response is graded are made: removing an import
+nothing uses, a tag given twice, a weight the scoring method ignores.
+
 **Choosing rules.** `--select W1` reports only codes starting with `W1`, `--ignore W110,W117` leaves those
 out. The same, and the rules' thresholds, can be set in the nearest `pyproject.toml`:
 
@@ -63,13 +67,17 @@ def _section(rule: Rule) -> str:
     # "Why:" and "Instead:" open lines in the docstrings; on the page they open paragraphs of their own.
     body = re.sub(r"(?m)^(Why|Instead):", r"\n**\1:**", rest.strip())
     body = re.sub(r"\n{3,}", "\n\n", body).strip()
-    return f"## {rule.code} `{rule.name}`\n\n{summary}\n\n{body}\n"
+    fixable = "\n\n*Fixable:* `rubric lint --fix` makes the edit." if rule.fixable else ""
+    return f"## {rule.code} `{rule.name}`\n\n{summary}\n\n{body}{fixable}\n"
 
 
 def render_rules_markdown() -> str:
     """The whole of docs/rules.md: the introduction, an index, and one section per rule in table order."""
-    index = "\n".join(f"| [{r.code}](#{r.code.lower()}-{r.name}) | `{r.name}` | {r.summary} |" for r in RULES)
-    table = "| code | name | finds |\n|---|---|---|\n" + index + "\n"
+    index = "\n".join(
+        f"| [{r.code}](#{r.code.lower()}-{r.name}) | `{r.name}` | {r.summary} | {'yes' if r.fixable else ''} |"
+        for r in RULES
+    )
+    table = "| code | name | finds | fixable |\n|---|---|---|---|\n" + index + "\n"
     sections = "\n".join(_section(rule) for rule in RULES)
     return f"{_INTRO}\n{table}\n{sections}"
 
