@@ -6,6 +6,8 @@ reward functions are loaded on first use.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 from .api import load, load_rubric, loads
@@ -60,6 +62,24 @@ _LAZY = {
     "agree": ("rubricdsl.feedback.metaeval", "agree"),
     "diff_rubrics": ("rubricdsl.feedback.diff", "diff_rubrics"),
 }
+
+
+class _Package(types.ModuleType):
+    """The `rubricdsl` module, keeping `rubricdsl.lint` the function.
+
+    Importing the subpackage `rubricdsl.lint` (which `rubric lint`, the function itself and the feedback
+    tools do) makes Python set the package's attribute `lint` to the subpackage, replacing the function:
+    the second `rubricdsl.lint(...)` then raised "'module' object is not callable". The subpackage stays
+    reachable as `from rubricdsl.lint import ...` (that reads sys.modules, not this attribute).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "lint" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -16,10 +16,13 @@ import click
 
 from . import ir_cache
 from .api import compile_file, pick
+from .codes import CODES
+from .codes import lookup as lookup_code
 from .config import ConfigError, LintConfig, configured_root, load_config
-from .diagnostics import RubricError
+from .diagnostics import Diagnostic, RubricError
 from .formatter import format_text
 from .lint import RULES, collect_files, lint_paths
+from .lint.fixes import fix_files
 from .render import render_github, render_json, render_many_text
 
 
@@ -57,17 +60,24 @@ def _print_errors(exc: RubricError, texts: dict[str, str]) -> None:
 @click.option("--select", default="", help="Comma-separated code prefixes to report.")
 @click.option("--ignore", default="", help="Comma-separated code prefixes to leave out.")
 @click.option("--root", type=click.Path(file_okay=False), default=None, help="Import root.")
-def lint(paths: tuple[str, ...], fmt: str, strict: bool, select: str, ignore: str, root: str | None) -> None:
+@click.option("--fix", is_flag=True, help="Apply the safe fixes some warnings carry, then report what is left.")
+def lint(
+    paths: tuple[str, ...], fmt: str, strict: bool, select: str, ignore: str, root: str | None, fix: bool
+) -> None:
     """Parse and check .rubric files or directories."""
     config, config_root = _config(paths[0])
     if select:
         config = config.model_copy(update={"select": [s.strip() for s in select.split(",") if s.strip()]})
     if ignore:
         config = config.model_copy(update={"ignore": [*config.ignore, *(s.strip() for s in ignore.split(","))]})
-    _, missing = collect_files(paths)
+    files, missing = collect_files(paths)
     if missing:
         raise UsageFailure("no such file or directory: " + ", ".join(missing))
+    if not files:  # as ruff does: nothing to lint is not a failure, but silence would look like a pass
+        click.echo("warning: no .rubric files found under " + ", ".join(paths), err=True)
     diagnostics, texts = lint_paths(paths, config, root or config_root)
+    if fix:
+        diagnostics, texts = _fix(diagnostics, texts, paths, config, root or config_root)
     if fmt == "json":
         click.echo(render_json(diagnostics))
     elif fmt == "github":
@@ -79,6 +89,16 @@ def lint(paths: tuple[str, ...], fmt: str, strict: bool, select: str, ignore: st
         click.echo(f"\nFound {errors} error(s) and {len(diagnostics) - errors} warning(s).", err=True)
     failing = [d for d in diagnostics if d.is_error or strict]
     sys.exit(1 if failing else 0)
+
+
+def _fix(
+    diagnostics: list[Diagnostic], texts: dict[str, str], paths: tuple[str, ...], config: LintConfig,
+    root: str | Path | None,
+) -> tuple[list[Diagnostic], dict[str, str]]:
+    """Apply the fixes, say how many, and lint again: what is reported is what is left."""
+    fixed = fix_files(diagnostics, texts)
+    click.echo(f"Fixed {fixed} finding(s).", err=True)
+    return lint_paths(paths, config, root) if fixed else (diagnostics, texts)
 
 
 @main.command()
@@ -151,16 +171,22 @@ def compile_command(file: str, name: str | None, fmt: str, root: str | None) -> 
 @main.command()
 @click.argument("code", required=False)
 def rules(code: str | None) -> None:
-    """List the lint rules, or show one rule's documentation."""
+    """List the lint rules and error codes, or explain one rule or error code."""
     if code is None:
         for rule in RULES:
             click.echo(f"{rule.code}  {rule.name:28} {rule.summary}")
+        for entry in CODES:
+            click.echo(f"{entry.code}  {entry.message}")
         return
     for rule in RULES:
         if rule.code == code.upper() or rule.name == code:
             click.echo(f"{rule.code} {rule.name}\n\n{rule.doc}")
             return
-    raise UsageFailure(f"no rule {code}; `rubric rules` lists them")
+    error_code = lookup_code(code)
+    if error_code is not None:
+        click.echo(error_code.describe())
+        return
+    raise UsageFailure(f"no rule or error code {code}; `rubric rules` lists them")
 
 
 def _register_optional_commands() -> None:

@@ -53,6 +53,7 @@ class Rule:
     code: str
     name: str
     check: RuleCheck
+    fixable: bool = False  # its findings carry a safe `Fix` that `rubric lint --fix` applies
 
     @property
     def doc(self) -> str:
@@ -75,7 +76,7 @@ RULES: tuple[Rule, ...] = (
     Rule("W109", "too-many-items", too_many_items),
     Rule("W110", "vague-criterion", vague_criterion),
     Rule("W111", "unstated-context", unstated_context),
-    Rule("W112", "unused-import", unused_import),
+    Rule("W112", "unused-import", unused_import, fixable=True),
     Rule("W113", "duplicate-level-text", duplicate_level_text),
     Rule("W114", "too-many-levels", too_many_levels),
     Rule("W115", "constant-check", constant_check),
@@ -83,9 +84,9 @@ RULES: tuple[Rule, ...] = (
     Rule("W117", "long-item", long_item),
     Rule("W118", "unnamed-shared-item", unnamed_shared_item),
     Rule("W119", "kind-label-in-text", kind_label_in_text),
-    Rule("W120", "duplicate-tag", duplicate_tag),
+    Rule("W120", "duplicate-tag", duplicate_tag, fixable=True),
     Rule("W121", "samples-at-zero-temperature", samples_at_zero_temperature),
-    Rule("W122", "ignored-weight", ignored_weight),
+    Rule("W122", "ignored-weight", ignored_weight, fixable=True),
     Rule("W123", "sum-with-negative-weights", sum_with_negative_weights),
     Rule("W124", "check-text-mismatch", check_text_mismatch),
 )

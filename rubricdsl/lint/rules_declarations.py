@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from ..check_analysis import satisfiability
-from ..diagnostics import Diagnostic, Span, warning
+from ..diagnostics import Diagnostic, Fix, Span, warning
 from ..loader import LoadedFile
 from ..syntax import AllOf, AnyOf, CheckExpr, Comparison, Declaration, Field, Item, Not, Setting, Use
 from ..validate import walk_items
@@ -47,8 +47,9 @@ def unused_import(ctx: LintContext) -> Iterator[Diagnostic]:
     for node in ctx.file.imports:
         source = _imported(ctx.loaded, node.path)
         if source is not None and source.file is not None and id(source) not in used:
+            line = Span(node.span.line, 1, node.span.line + 1, 1, node.span.path)  # the line and its newline
             yield warning("W112", node.path_span, f"nothing from `{node.path}` is used",
-                          "remove the import, or add a `use` line for one of its declarations")
+                          "remove the import, or add a `use` line for one of its declarations", Fix(line, ""))
 
 
 def unnamed_shared_item(ctx: LintContext) -> Iterator[Diagnostic]:
@@ -79,6 +80,15 @@ def _tag_spans(ctx: LintContext, field: Field) -> Iterator[tuple[str, Span]]:
         start += len(piece) + 1
 
 
+def _remove_tag(ctx: LintContext, span: Span) -> Fix | None:
+    """Delete a tag that is not the first, with the comma before it: `a, b, a` becomes `a, b`."""
+    lines = ctx.loaded.text.lstrip("\ufeff").split("\n")
+    comma = lines[span.line - 1].rfind(",", 0, span.column - 1) if 0 < span.line <= len(lines) else -1
+    if comma < 0:
+        return None
+    return Fix(Span(span.line, comma + 1, span.line, span.end_column, span.path), "")
+
+
 def duplicate_tag(ctx: LintContext) -> Iterator[Diagnostic]:
     """A tag given twice in one `tags:` line (ignoring case).
 
@@ -91,7 +101,8 @@ def duplicate_tag(ctx: LintContext) -> Iterator[Diagnostic]:
         seen: set[str] = set()
         for label, span in _tag_spans(ctx, field) if field is not None else ():
             if label and label.casefold() in seen:
-                yield warning("W120", span, f"tag `{label}` is given twice", "remove the copy")
+                yield warning("W120", span, f"tag `{label}` is given twice", "remove the copy",
+                              _remove_tag(ctx, span))
             seen.add(label.casefold())
 
 
@@ -221,8 +232,11 @@ def ignored_weight(ctx: LintContext) -> Iterator[Diagnostic]:
         kinds = _IGNORED_BY.get(method, ())
         for item in walk_items(declaration.body):
             if item.kind in kinds and item.weight_span is not None:
+                # The weight and the space before it: `important 5 x:` becomes `important x:`.
+                kind, weight = item.kind_span, item.weight_span
+                gap = Span(kind.end_line, kind.end_column, weight.end_line, weight.end_column, weight.path)
                 yield warning("W122", item.weight_span, f"`method: {method}` ignores this weight",
-                              "remove the weight, or use `method: weighted` if weights should count")
+                              "remove the weight, or use `method: weighted` if weights should count", Fix(gap, ""))
 
 
 def sum_with_negative_weights(ctx: LintContext) -> Iterator[Diagnostic]:

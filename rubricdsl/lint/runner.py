@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..api import all_problems, compile_loaded
+from ..codes import is_reading_or_syntax
 from ..config import LintConfig
 from ..diagnostics import Diagnostic, unique
 from ..loader import LoadedFile, Workspace
@@ -37,7 +38,7 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[tuple[P
 def lint_loaded(loaded: LoadedFile, config: LintConfig) -> list[Diagnostic]:
     """Syntax and meaning errors of the file itself, then the selected lint rules' findings."""
     problems = [p for p in all_problems(loaded) if p.is_error or p.span.path == loaded.display]
-    if loaded.file is not None and not any(p.is_error and p.code < "E200" for p in problems):
+    if loaded.file is not None and not any(p.is_error and is_reading_or_syntax(p.code) for p in problems):
         context = LintContext(loaded, config=config)
         for declaration in loaded.file.declarations:
             context.resolved[declaration.name] = resolve(declaration, loaded)
