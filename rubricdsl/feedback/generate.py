@@ -57,7 +57,8 @@ def reply_model(style_name: str) -> type[BaseModel]:
     have instructor re-ask, and a model that keeps answering so would fail the whole rubric with a judge error.
     """
     kinds = STYLES[style_name].kinds
-    listed = TypeAdapter(Literal[kinds]).json_schema()  # type: ignore[valid-type]
+    kind_type: Any = Literal[kinds]  # built at run time from the style's kinds
+    listed = TypeAdapter(kind_type).json_schema()
     item = create_model(
         "RubricItem", __doc__="One rubric item.",
         kind=(str, Field(description="The item's kind, as the recipe says.", json_schema_extra=listed)),
