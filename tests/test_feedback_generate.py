@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 import rubricdsl
 from rubricdsl.cli import main
 from rubricdsl.feedback import GenerateError, generate_rubric
-from rubricdsl.feedback.generate import RubricItemModel, render, repair_items
+from rubricdsl.feedback.generate import RubricItemModel, render, repair_items, row_inputs
 from rubricdsl.feedback.styles import STYLES
 from rubricdsl.formatter import format_text
 from rubricdsl.testing import JudgeServer, OracleContext
@@ -256,3 +256,9 @@ def test_a_reply_that_never_validates_is_an_error_message_not_a_traceback(tmp_pa
     assert calls > 1  # instructor re-asked before giving up
     assert_no_traceback(result)
     assert result.stderr.startswith("error: no rubric from the model: invalid structured output")
+
+
+def test_contrastive_rows_read_prefer_output_in_the_conversational_format() -> None:
+    row = {"prompt": [{"role": "user", "content": "Name a prime."}],
+           "chosen": [{"role": "assistant", "content": "7"}], "rejected": [{"role": "assistant", "content": "9"}]}
+    assert row_inputs(row, contrastive=True) == ("Name a prime.", None, "7", "9")
