@@ -86,3 +86,19 @@ def test_the_command_writes_sft_rows_and_resumes(tmp_path: Path) -> None:
     assert records[1]["chain"] == expected_chain("a1", id_key(1), 2, seed=3)
     assert records[1]["completion"] == records[1]["chain"][-1]["revision"] and "error" in records["bad"]
     assert list(records[0])[:4] == ["id", "prompt", "completion", "original"]
+
+
+def test_an_unchanged_conversational_completion_counts_as_unchanged(tmp_path: Path) -> None:
+    def keeper(ctx: OracleContext) -> dict[str, Any]:
+        return {"critique": "Fine."} if ctx.tool_name == "Critique" else {"revision": ctx.response}
+
+    data, out = tmp_path / "data.jsonl", tmp_path / "sft.jsonl"
+    data.write_text(json.dumps({"id": 1, "prompt": [{"role": "user", "content": "q"}], "response": "a"}) + "\n")
+    env = {"ANTHROPIC_API_KEY": "test", "RUBRICDSL_JUDGE": None, "RUBRICDSL_CACHE_DIR": str(tmp_path / "cache")}
+    with JudgeServer(oracle=keeper) as server:
+        result = CliRunner().invoke(main, ["revise", str(CONSTITUTION), "--responses", str(data), "--out", str(out),
+                                           "--judge", "anthropic/critic", "--base-url", server.url], env=env)
+    assert result.exit_code == 0, result.output
+    assert "rows 1: revised 1 (0 changed)" in result.stdout  # the completion turn's text is the original
+    (record,) = map(json.loads, out.read_text().splitlines())
+    assert record["completion"] == [{"role": "assistant", "content": "a"}] and record["original"] == "a"
