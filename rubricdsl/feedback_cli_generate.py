@@ -78,11 +78,15 @@ def _generate_one(
     judging: _Judging, prompt: str, reference: str | None, style: str, name: str | None, output: str | None
 ) -> None:
     from .feedback.generate import GenerateError, agenerate
+    from .judging.retry import JudgeError
     from .render import render_many_text
 
     model = judging.model()
     try:
         made = _run(agenerate(prompt, reference, style=style, model=model, name=name, lint_config=judging.lint), model)
+    except JudgeError as exc:  # the model never gave a usable reply: the run failed, as a failed row would
+        click.echo(f"error: no rubric from the model: {exc}", err=True)
+        sys.exit(1)
     except GenerateError as exc:
         click.echo(f"error: {exc}", err=True)
         text = exc.text

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 import rubricdsl
 from rubricdsl.cli import main
-from rubricdsl.feedback import diff_rubrics
+from rubricdsl.feedback import DiffError, diff_rubrics
 from rubricdsl.feedback.diff import render_diff
 
 OLD = """rubric answer:
@@ -137,3 +137,54 @@ def test_the_command_exits_like_diff(tmp_path: Path) -> None:
     assert (same.exit_code, same.stdout) == (0, "answer → answer: no change\n")
     missing = CliRunner().invoke(main, ["diff", str(old), str(tmp_path / "nope.rubric")])
     assert missing.exit_code == 2 and "no such file" in missing.stderr
+
+
+SHORTER = OLD.replace("optional concise: The response is concise.", "optional concise: The response is brief.")
+
+
+def graded(rubric: rubricdsl.RubricIR, row_id: int, verdicts: dict[str, bool]) -> dict[str, Any]:
+    """A `rubric grade` output line: the id and the result, verdicts but no response text."""
+    return {"id": row_id, **rubricdsl.aggregate(rubric, verdicts).model_dump(mode="json")}
+
+
+def test_grade_results_without_response_text_work_while_no_check_changed() -> None:
+    old = rubricdsl.loads(OLD)
+    row = graded(old, 7, {"correct": True, "units": False, "concise": True, "jargon": False, "short": True})
+    move = diff_rubrics(old, rubricdsl.loads(SHORTER), responses=[row]).movement  # only a reworded judge item
+    assert move is not None and (move.rows, move.left_out) == (1, 0)
+    assert move.mean_old == move.mean_new == pytest.approx(6 / 9)  # (5 + 1) / 9: the reworded item kept its verdict
+
+
+def test_a_changed_check_without_response_text_is_refused() -> None:
+    old, new = rubrics()
+    rows = [graded(old, i, {"correct": True, "units": True, "concise": True, "jargon": False, "short": True})
+            for i in (7, 8)]
+    with pytest.raises(DiffError, match=r"a check changed \(`short`: words <= 50 → words <= 40\) and 2 row\(s\) "
+                                        r"have no `response` text to run it on \(id 7, 8\)"):
+        diff_rubrics(old, new, responses=rows)
+    # With the response text, the check is run again under each version: 45 words pass 50 and fail 40.
+    for row in rows:
+        row["labels"] = {"hedges": False}  # the added item (not graded under the old version)
+    rows[0]["response"] = [{"role": "user", "content": "Explain X."}, {"role": "assistant", "content": words(45)}]
+    rows[1]["response"] = words(45)
+    move = diff_rubrics(old, new, responses=rows).movement
+    assert move is not None and move.rows == 2 and move.mean_old == 1.0 and move.mean_new == 0.0
+
+
+def test_the_command_refuses_a_changed_check_without_response_text(tmp_path: Path) -> None:
+    old, new, results = tmp_path / "old.rubric", tmp_path / "new.rubric", tmp_path / "results.jsonl"
+    old.write_text(OLD)
+    new.write_text(NEW)
+    row = graded(rubricdsl.loads(OLD), 7, {"correct": True, "units": True, "concise": True, "jargon": False,
+                                           "short": True})
+    results.write_text(json.dumps(row) + "\n")
+    refused = CliRunner().invoke(main, ["diff", str(old), str(new), "--responses", str(results)])
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert "a check changed (`short`: words <= 50 → words <= 40)" in refused.stderr
+    assert "Pass --responses rows that carry `response`" in refused.stderr
+    assert isinstance(refused.exception, SystemExit)  # a message, not a traceback
+    (tmp_path / "shorter.rubric").write_text(SHORTER)
+    unchanged = CliRunner().invoke(main, ["diff", str(old), str(tmp_path / "shorter.rubric"), "--responses",
+                                          str(results)])
+    assert unchanged.exit_code == 1, unchanged.output
+    assert "rewards over 1 response(s) (0 left out)\nmean 1.0000 → 1.0000 (change +0.0000)" in unchanged.stdout

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 import rubricdsl
 from rubricdsl.cli import main
 from rubricdsl.feedback import GenerateError, generate_rubric
-from rubricdsl.feedback.generate import RubricItemModel, render, repair_items
+from rubricdsl.feedback.generate import RubricItemModel, render, repair_items, row_inputs
 from rubricdsl.feedback.styles import STYLES
 from rubricdsl.formatter import format_text
 from rubricdsl.testing import JudgeServer, OracleContext
@@ -76,7 +76,7 @@ def test_a_fixed_reply_renders_lint_clean_canonical_text_that_compiles() -> None
         "points away)",
         "5 items; the rar recipe asks for 7 to 20",
     ]
-    # The style's kinds are enforced by the schema (a wrong kind is re-asked), and the recipe is in the prompt.
+    # The schema lists the style's kinds (another kind is left out, never re-asked); the recipe is in the prompt.
     schema = body["tools"][0]["input_schema"]
     assert schema["$defs"]["RubricItem"]["properties"]["kind"]["enum"] == ["essential", "important", "optional",
                                                                            "pitfall"]
@@ -212,3 +212,53 @@ def test_bad_usage_exits_2(tmp_path: Path) -> None:
         bad_name = cli(["--prompt", "p", "--name", "Bad Name"], server, tmp_path)
     assert [r.exit_code for r in (both, no_out, missing, bad_name)] == [2, 2, 2, 2]
     assert "no such file" in missing.stderr and "not a rubric name" in bad_name.stderr
+
+
+def assert_no_traceback(result: Result) -> None:
+    """The command ended by itself (an exit status), not by an exception escaping it (a traceback)."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+
+
+def test_an_item_of_another_kind_is_left_out_with_a_note_not_re_asked(tmp_path: Path) -> None:
+    """A model that keeps answering with a kind outside the style: the item is left out, the rest is written."""
+    reply = [{"kind": "criterion", "name": "three_options", "weight": 8,
+              "text": "The response lists exactly three options."},
+             {"kind": "essential", "name": "stray", "weight": 5, "text": "The response is not a checklist item."},
+             {"kind": "criterion", "name": "prices", "weight": 2, "text": "The response gives each option's price."}]
+    with JudgeServer(oracle=fixed(reply)) as server:
+        result = cli(["--prompt", "Suggest three laptops, with prices.", "--style", "checklist", "--name", "laptops",
+                      "--no-cache"], server, tmp_path)
+        calls = len(server.requests)
+    assert result.exit_code == 0, result.output
+    assert calls == 1  # validation takes the kind, so instructor has nothing to re-ask
+    assert_no_traceback(result)
+    assert "note: item 2 (`stray`): kind `essential` is not part of the checklist recipe; left out" in result.stderr
+    rubric = rubricdsl.loads(result.stdout)
+    assert [(i.kind, i.name, i.weight) for i in rubric.items] == [("criterion", "three_options", 8.0),
+                                                                  ("criterion", "prices", 2.0)]
+
+
+def test_only_items_of_other_kinds_reject_the_rubric_without_a_traceback(tmp_path: Path) -> None:
+    reply = [{"kind": "essential", "name": "stray", "weight": 5, "text": "The response is not a checklist item."}]
+    with JudgeServer(oracle=fixed(reply)) as server:
+        result = cli(["--prompt", "Say hi.", "--style", "checklist", "--no-cache"], server, tmp_path)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert_no_traceback(result)
+    assert "error: the generated rubric has no usable item: item 1 (`stray`): kind `essential`" in result.stderr
+
+
+def test_a_reply_that_never_validates_is_an_error_message_not_a_traceback(tmp_path: Path) -> None:
+    reply = [{"kind": "criterion", "name": "textless", "weight": 1}]  # `text` missing, on every re-ask
+    with JudgeServer(oracle=fixed(reply)) as server:
+        result = cli(["--prompt", "Say hi.", "--style", "checklist", "--no-cache"], server, tmp_path)
+        calls = len(server.requests)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert calls > 1  # instructor re-asked before giving up
+    assert_no_traceback(result)
+    assert result.stderr.startswith("error: no rubric from the model: invalid structured output")
+
+
+def test_contrastive_rows_read_prefer_output_in_the_conversational_format() -> None:
+    row = {"prompt": [{"role": "user", "content": "Name a prime."}],
+           "chosen": [{"role": "assistant", "content": "7"}], "rejected": [{"role": "assistant", "content": "9"}]}
+    assert row_inputs(row, contrastive=True) == ("Name a prime.", None, "7", "9")

@@ -196,7 +196,9 @@ def test_the_command_writes_dpo_lines_resumes_and_summarises(tmp_path: Path) -> 
         lines = read_jsonl(out)
         assert [line["id"] for line in lines].count("win") == 1
         lose = next(line for line in lines if line["id"] == "lose")
-        assert lose["prompt"] == [{"role": "user", "content": "q"}] and lose["chosen"] == "[good] b"
+        assert lose["prompt"] == [{"role": "user", "content": "q"}]  # a chat prompt: TRL's conversational format
+        assert (lose["chosen"], lose["rejected"]) == ([{"role": "assistant", "content": "[good] b"}],
+                                                      [{"role": "assistant", "content": "a"}])
         tasks = [user_text(r.body).split("\n</task>")[0] for r in server.requests]
         assert tasks.count("<task>\nq") == 2  # a chat prompt is shown as its text
         # A kill can tear the last line: the rerun cuts it, redoes the failed row only, and keeps each id once.
@@ -224,7 +226,7 @@ def test_prefer_by_rubric_grades_both_and_the_higher_reward_wins(tmp_path: Path)
                       "--no-cache"], server, tmp_path)
         assert result.exit_code == 0, result.output
         assert len(server.requests) == 4
-    first, second = read_jsonl(out)
+    first, second = sorted(read_jsonl(out), key=lambda line: line["id"])  # lines come in the order rows finish
     # (3 + 1) / 4 = 1.0 against (3 − 1) / 4 = 0.5; then 0.25 against 0.25: a tie.
     assert first["rewards"] == {"a": 1.0, "b": 0.5} and first["winner"] == "a" and first["margin"] == 0.5
     assert first["chosen"] == "[accurate] [polite]" and first["rubric"] == "judged"

@@ -59,8 +59,12 @@ def test_rounds_chain_critiques_and_revisions() -> None:
         original = "Unplug it." if row["id"] == "r1" else "9"
         chain = expected_chain(original, id_key(row["id"]), 3)
         assert record["chain"] == chain
-        prompt = row.get("prompt", [{"role": "user", "content": "Name a prime."}])  # a chat's turns before the answer
-        assert (record["completion"], record["original"], record["prompt"]) == (chain[-1]["revision"], original, prompt)
+        if row["id"] == "r1":  # text in, text out: TRL's standard prompt–completion format
+            prompt, completion = row["prompt"], chain[-1]["revision"]
+        else:  # a chat's turns before the answer are the prompt, and the completion a turn: the conversational format
+            prompt = [{"role": "user", "content": "Name a prime."}]
+            completion = [{"role": "assistant", "content": chain[-1]["revision"]}]
+        assert (record["completion"], record["original"], record["prompt"]) == (completion, original, prompt)
         assert record["judge_calls"] == 6
     assert len({step["principle"] for r in records for step in r["chain"]}) > 1  # a fresh draw per round
 
@@ -82,3 +86,19 @@ def test_the_command_writes_sft_rows_and_resumes(tmp_path: Path) -> None:
     assert records[1]["chain"] == expected_chain("a1", id_key(1), 2, seed=3)
     assert records[1]["completion"] == records[1]["chain"][-1]["revision"] and "error" in records["bad"]
     assert list(records[0])[:4] == ["id", "prompt", "completion", "original"]
+
+
+def test_an_unchanged_conversational_completion_counts_as_unchanged(tmp_path: Path) -> None:
+    def keeper(ctx: OracleContext) -> dict[str, Any]:
+        return {"critique": "Fine."} if ctx.tool_name == "Critique" else {"revision": ctx.response}
+
+    data, out = tmp_path / "data.jsonl", tmp_path / "sft.jsonl"
+    data.write_text(json.dumps({"id": 1, "prompt": [{"role": "user", "content": "q"}], "response": "a"}) + "\n")
+    env = {"ANTHROPIC_API_KEY": "test", "RUBRICDSL_JUDGE": None, "RUBRICDSL_CACHE_DIR": str(tmp_path / "cache")}
+    with JudgeServer(oracle=keeper) as server:
+        result = CliRunner().invoke(main, ["revise", str(CONSTITUTION), "--responses", str(data), "--out", str(out),
+                                           "--judge", "anthropic/critic", "--base-url", server.url], env=env)
+    assert result.exit_code == 0, result.output
+    assert "rows 1: revised 1 (0 changed)" in result.stdout  # the completion turn's text is the original
+    (record,) = map(json.loads, out.read_text().splitlines())
+    assert record["completion"] == [{"role": "assistant", "content": "a"}] and record["original"] == "a"

@@ -34,6 +34,7 @@ _LAZY = {
     "AgreeReport": "metaeval",
     "diff_rubrics": "diff",
     "RubricDiff": "diff",
+    "DiffError": "diff",
     "LLM": "llm",
     "StructuredModel": "llm",
     "load_principles": "common",

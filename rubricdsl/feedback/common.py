@@ -108,3 +108,37 @@ def row_task(data: dict[str, Any], field: str) -> tuple[str, str | None]:
     text, context = answer_text(data.get(field), field)
     prompt = prompt_text(data.get("prompt"))
     return text, prompt if prompt is not None else context
+
+
+# ------------------------------------------------------------------------------------------- TRL's row formats
+
+
+def assistant_turn(value: Any) -> list[dict[str, Any]]:
+    """An answer as TRL's conversational completion: a chat's last assistant turn, or the text as one."""
+    if isinstance(value, list):
+        last = max(i for i, m in enumerate(value) if m.get("role") == "assistant")
+        return [dict(value[last])]
+    return [{"role": "assistant", "content": value}]
+
+
+def trl_columns(prompt: Any, answers: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """(prompt, answers) in one of TRL's formats, so `apply_chat_template` reads the row.
+
+    TRL reads a row as standard (all strings) or conversational (all message lists), never a mix: when the
+    prompt or an answer is chat messages, the prompt becomes messages (a text prompt one user turn) and each
+    answer the assistant turn that answers it. Without a prompt, a chat answer stays whole: TRL's
+    implicit-prompt format, whose shared turns before the answer are the prompt.
+    """
+    if not isinstance(prompt, list) and not any(isinstance(v, list) for v in answers.values()):
+        return prompt, answers
+    if prompt is None:
+        return None, {key: v if isinstance(v, list) else assistant_turn(v) for key, v in answers.items()}
+    messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+    return messages, {key: assistant_turn(value) for key, value in answers.items()}
+
+
+def turn_text(value: Any) -> str:
+    """The text of a completion column: a string, or TRL's conversational completion (its last turn)."""
+    from ..dataset_io import message_text
+
+    return message_text(value[-1].get("content")) if isinstance(value, list) else str(value)

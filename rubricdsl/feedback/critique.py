@@ -3,8 +3,9 @@
 For each response, every round draws one principle from the set (seeded by the row's id and the round, so
 a rerun draws the same), asks for a critique of the current text against it, then for a revision that
 addresses the critique; the revision is the text of the next round. The output row holds the prompt, the
-final revision as `completion` (TRL's prompt–completion format for SFT), the `original` response, and the
-`chain` of (principle, critique, revision), so every step of the data can be audited.
+final revision as `completion` (TRL's prompt–completion format for SFT; conversational, a one-turn message
+list, when the prompt is chat messages), the `original` response, and the `chain` of (principle, critique,
+revision), so every step of the data can be audited.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pydantic import BaseModel, Field
 from ..dataset_io import id_key
 from ..ir import ItemIR
 from ..scoring.verdicts import Usage
-from .common import PrinciplesSpec, draw, draw_nonce, fenced, load_principles, row_task
+from .common import PrinciplesSpec, draw, draw_nonce, fenced, load_principles, row_task, trl_columns, turn_text
 from .jsonl import InputRow, Progress, Record, run_list, run_rows
 from .llm import StructuredModel, as_model, closing
 
@@ -103,8 +104,9 @@ class Reviser:
             turns = data["response"]
             last = max(i for i, m in enumerate(turns) if m.get("role") == "assistant")
             prompt = turns[:last] or None
+        prompt, columns = trl_columns(prompt, {"completion": current})
         head = {"prompt": prompt} if prompt is not None else {}
-        return {**head, "completion": current, "original": original, "chain": chain, "judge_calls": calls,
+        return {**head, **columns, "original": original, "chain": chain, "judge_calls": calls,
                 "usage": usage.model_dump()}
 
 
@@ -130,7 +132,7 @@ async def arevise_file(reviser: Reviser, rows_path: str | os.PathLike[str], out_
     usage = Usage()
     for record in done:
         usage = usage + Usage.model_validate(record.get("usage") or {})
-    changed = sum(r["completion"] != r["original"] for r in done)
+    changed = sum(turn_text(r["completion"]) != r["original"] for r in done)
     return {"rows": len(run.records), "revised": len(done), "changed": changed, "failed": run.failed,
             "resumed": run.resumed, "rounds": reviser.rounds, "judge_calls": sum(r["judge_calls"] for r in done),
             "usage": usage.model_dump(),

@@ -6,7 +6,9 @@ compared. Fields (title, prompt, reference, tags) and each `scoring:`/`judge:` s
 
 With responses, each row's verdicts (a `rubric grade` result's `verdicts`, or people's `labels`: a bool, or
 several people's, whose mean is the credit) score the row under both versions with the aggregator. Checks
-are run again on the row's `response` text when it has one, so a changed check counts exactly. A renamed
+are run again on the row's `response` text when it has one, so a changed check counts exactly; when a check
+changed and a row has no response text (a `rubric grade` result carries none), the verdict it holds was
+decided by only one of the two checks, so `DiffError` refuses rather than reuse it for both. A renamed
 item takes the verdict of its other name; a reworded item keeps its verdict (regrade to see how the judge
 reads the new wording). A row that lacks a verdict for a judge-decided item of either version is left out
 and counted, never guessed.
@@ -22,6 +24,10 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from ..ir import ItemIR, RubricIR, iter_items
+
+
+class DiffError(ValueError):
+    """The responses cannot show how rewards move (a changed check and rows without their response text)."""
 
 
 class ItemDiff(BaseModel):
@@ -146,11 +152,11 @@ def reward_under(rubric: RubricIR, row: Mapping[str, Any],
     from ..parser import parse_check
     from ..scoring import GradingError, aggregate
 
-    given, response = _given(row), row.get("response")
+    given, response = _given(row), graded_text(row)
     verdicts: dict[str, Any] = {}
     missing = []
     for leaf in rubric.leaves():
-        if leaf.check is not None and isinstance(response, str):
+        if leaf.check is not None and response is not None:
             verdicts[leaf.name] = CheckContext(response).evaluate(parse_check(leaf.check))
         elif leaf.name in given or aliases.get(leaf.name) in given:
             verdicts[leaf.name] = given.get(leaf.name, given.get(aliases.get(leaf.name, "")))
@@ -163,6 +169,40 @@ def reward_under(rubric: RubricIR, row: Mapping[str, Any],
     except (GradingError, ValueError) as exc:
         return None, [f"(no reward: {exc})"]
     return reward, []
+
+
+def graded_text(row: Mapping[str, Any]) -> str | None:
+    """The text a check reads: the row's `response` (its last assistant turn for a chat), None without one."""
+    from ..dataset_io import response_text
+
+    value = row.get("response")
+    if value is None:
+        return None
+    try:
+        return response_text(value)[0]
+    except ValueError as exc:
+        raise DiffError(f"responses: id {row.get('id')}: {exc}") from None
+
+
+def require_response_text(diff: RubricDiff, rows: list[Mapping[str, Any]]) -> None:
+    """Refuse when a check changed and some row has no response text to run it on.
+
+    Such a row's verdict for the item came from one version's check (or from the judge, when the check is
+    new or gone); used for both versions it would make the item look unchanged, silently.
+    """
+    changed = [d for d in diff.changed if "check" in d.changes]
+    if not changed:
+        return
+    textless = [row.get("id") for row in rows if graded_text(row) is None]
+    if not textless:
+        return
+    checks = "; ".join(f"`{d.name}`: {d.changes['check'][0]} → {d.changes['check'][1]}" for d in changed)
+    shown = ", ".join(str(i) for i in textless[:5]) + (", ..." if len(textless) > 5 else "")
+    raise DiffError(
+        f"a check changed ({checks}) and {len(textless)} row(s) have no `response` text to run it on "
+        f"(id {shown}); their verdicts were decided under one version only. Pass --responses rows that carry "
+        "`response` as well as `verdicts` or `labels` (a `rubric grade` result has no response text: add the "
+        "`response` of its input row, matched by `id`)")
 
 
 def spearman(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> float | None:
@@ -187,6 +227,8 @@ def _ranks(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
 
 def movement(old: RubricIR, new: RubricIR, rows: Iterable[Mapping[str, Any]], diff: RubricDiff,
              top: int = 5) -> Movement:
+    rows = list(rows)
+    require_response_text(diff, rows)
     to_old = {d.name: d.old_name for d in diff.changed if d.old_name}
     to_new = {o: n for n, o in to_old.items()}
     scored: list[tuple[Any, float, float]] = []
@@ -216,7 +258,9 @@ def diff_rubrics(old: RubricIR | str | os.PathLike[str], new: RubricIR | str | o
                  responses: str | os.PathLike[str] | Iterable[Mapping[str, Any]] | None = None,
                  top: int = 5) -> RubricDiff:
     """The changes from `old` to `new` (compiled rubrics or files; `rubric` picks one in a file with several),
-    and with `responses` (rows with `verdicts` or `labels`, and `response` for checks) how rewards move."""
+    and with `responses` (rows with `verdicts` or `labels`, and `response` for checks) how rewards move.
+
+    Raises `DiffError` when a check changed and a row has no `response` text to run it on."""
     from ..api import load_rubric
     from .metaeval import read_jsonl
 

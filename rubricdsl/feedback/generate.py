@@ -1,14 +1,14 @@
 """`rubric generate`: an LLM writes a rubric through a structured reply, rendered as canonical `.rubric` text.
 
-The reply is a list of items (kind, name, weight, text) whose kinds are limited to the style's by the
-schema, so a wrong kind is re-asked by instructor. What can be repaired without guessing is repaired, each
-repair written down as a note: a pitfall's positive weight is negated (a pitfall holds when the mistake is
-made: the sign is never in doubt), a hard rule's weight is dropped, a missing or zero weight becomes the
-kind's default, names are made valid and unique, a category label before the text ("Essential Criteria:")
-is cut. What would need a guess is left out with a note: a negative weight on a positive kind (a pitfall
-meant, or a typo?), an empty text, a text that no `.rubric` spelling can hold. The text is then built as a
-syntax tree, printed by the formatter and linted; a lint error rejects the rubric (`GenerateError`), lint
-warnings are returned with it.
+The reply is a list of items (kind, name, weight, text) whose schema lists the style's kinds; an item of
+another kind is left out with a note (re-asking would fail the whole rubric when the model insists). What can
+be repaired without guessing is repaired, each repair written down as a note: a pitfall's positive weight is
+negated (a pitfall holds when the mistake is made: the sign is never in doubt), a hard rule's weight is
+dropped, a missing or zero weight becomes the kind's default, names are made valid and unique, a category
+label before the text ("Essential Criteria:") is cut. What would need a guess is left out with a note: a
+negative weight on a positive kind (a pitfall meant, or a typo?), an empty text, a text that no `.rubric`
+spelling can hold. The text is then built as a syntax tree, printed by the formatter and linted; a lint error
+rejects the rubric (`GenerateError`), lint warnings are returned with it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, TypeAdapter, create_model
 
 from ..diagnostics import Diagnostic
 from ..scoring.verdicts import Usage
@@ -50,12 +50,18 @@ class RubricItemModel(BaseModel):
 
 @functools.lru_cache(maxsize=8)
 def reply_model(style_name: str) -> type[BaseModel]:
-    """The structured reply for a style: items whose `kind` is one of the style's kinds."""
+    """The structured reply for a style: items whose schema lists the style's kinds.
+
+    The schema shows the model the style's kinds (an `enum`, or a `const` for one kind), but validation takes
+    any kind: an item of another kind is left out by `repair_items` with a note. Validating the kind would
+    have instructor re-ask, and a model that keeps answering so would fail the whole rubric with a judge error.
+    """
     kinds = STYLES[style_name].kinds
-    kind_type = Literal[kinds]  # type: ignore[valid-type]
+    kind_type: Any = Literal[kinds]  # built at run time from the style's kinds
+    listed = TypeAdapter(kind_type).json_schema()
     item = create_model(
         "RubricItem", __doc__="One rubric item.",
-        kind=(kind_type, Field(description="The item's kind, as the recipe says.")),
+        kind=(str, Field(description="The item's kind, as the recipe says.", json_schema_extra=listed)),
         name=(str, Field(description="A short snake_case name.")),
         weight=(float | None, Field(default=None, description="The weight the recipe gives (null for hard rules).")),
         text=(str, Field(description='One sentence about the response, starting with "The response".')),

@@ -6,7 +6,8 @@ comparison) and asks the judge which response better satisfies them, once with `
 a winner when both orders agree (per order, the plurality of its samples), else it is a tie. With several
 samples the share of all answers that went to the winner is a soft label. With a rubric instead, both
 responses are graded and the higher reward wins (equal rewards tie), as checklist-based pipelines do.
-Each pair becomes one DPO-ready record: `prompt`, `chosen`, `rejected` (absent for ties, `tie: true`).
+Each pair becomes one DPO-ready record: `prompt`, `chosen`, `rejected` (absent for ties, `tie: true`), in
+TRL's conversational format (lists of messages) when the pair is a chat.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from pydantic import BaseModel, Field
 from ..dataset_io import id_key
 from ..ir import ItemIR, RubricIR
 from ..scoring.verdicts import Usage
-from .common import PrinciplesSpec, draw, draw_nonce, fenced, load_principles, principle_lines, row_task
+from .common import (
+    PrinciplesSpec,
+    draw,
+    draw_nonce,
+    fenced,
+    load_principles,
+    principle_lines,
+    row_task,
+    trl_columns,
+)
 from .jsonl import InputRow, Progress, Record, run_list, run_rows
 from .llm import Reply, StructuredModel, add_usage, as_model, closing
 
@@ -91,10 +101,11 @@ class Preferrer:
     async def compare(self, data: Mapping[str, Any], key: str) -> Record:
         a, task = row_task(dict(data), "a")
         b, _ = row_task(dict(data), "b")
-        head = {"prompt": data["prompt"]} if data.get("prompt") is not None else {}
         if self.grader is not None:
-            return {**head, **await self._by_rubric(data, a, b, task)}
-        return {**head, **await self._by_principles(data, a, b, task, key)}
+            record = await self._by_rubric(data, a, b, task)
+        else:
+            record = await self._by_principles(data, a, b, task, key)
+        return dpo_columns(data.get("prompt"), record)
 
     async def _by_principles(self, data: Mapping[str, Any], a: str, b: str, task: str | None, key: str) -> Record:
         assert self.model is not None
@@ -163,6 +174,14 @@ def _grader(rubric: Any, judge: Any, samples: int, options: Mapping[str, Any]) -
 
 def _other(label: str) -> str:
     return "b" if label == "a" else "a"
+
+
+def dpo_columns(prompt: Any, record: Record) -> Record:
+    """The record with `prompt`, `chosen` and `rejected` first, in one TRL format (see `trl_columns`)."""
+    answers: dict[str, Any] = {key: record[key] for key in ("chosen", "rejected") if key in record}
+    prompt, answers = trl_columns(prompt, answers)
+    head = {"prompt": prompt} if prompt is not None else {}
+    return {**head, **record, **answers}
 
 
 def _outcome(data: Mapping[str, Any], winner: str | None) -> Record:
