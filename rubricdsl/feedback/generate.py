@@ -66,8 +66,11 @@ def reply_model(style_name: str) -> type[BaseModel]:
         weight=(float | None, Field(default=None, description="The weight the recipe gives (null for hard rules).")),
         text=(str, Field(description='One sentence about the response, starting with "The response".')),
     )
-    return create_model("GeneratedRubric", __doc__="The rubric's items, in the order a grader should read them.",
-                        items=(list[item], Field(min_length=1)))  # type: ignore[valid-type]
+    return create_model(
+        "GeneratedRubric",
+        __doc__="The rubric's items, in the order a grader should read them.",
+        items=(list[item], Field(min_length=1)),  # type: ignore[valid-type]
+    )
 
 
 @dataclass
